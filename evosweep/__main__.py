@@ -1,0 +1,29 @@
+"""``python -m evosweep [overrides]`` and ``python -m evosweep -m ...`` (multirun)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from evosweep.errors import EvosweepError
+from evosweep.run import run
+
+CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
+def main(cfg: DictConfig) -> float:
+    """Hydra task function: returns the objective (held-out reward of the final best)."""
+    try:
+        return run(cfg, Path(HydraConfig.get().runtime.output_dir))
+    except EvosweepError as error:
+        print(f"evosweep: error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""The original design's genetic algorithm: elitism, crossover of selected parents,
+Gaussian mutation, on a population held as one ``(P, D)`` tensor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from evosweep.config_checks import require_non_negative, require_positive
+from evosweep.errors import ConfigError
+
+
+@dataclass
+class GAConfig:
+    """``algorithm=ga``: the fields of ``conf/algorithm/ga.yaml``."""
+
+    name: str = "ga"
+    population_size: int = 8
+    generations: int = 12
+    elite: int = 2
+    mutation_scale: float = 0.02
+
+    def __post_init__(self) -> None:
+        require_positive("algorithm.population_size", self.population_size)
+        require_positive("algorithm.generations", self.generations)
+        require_non_negative("algorithm.elite", self.elite)
+        require_non_negative("algorithm.mutation_scale", self.mutation_scale)
+        if self.elite >= self.population_size:
+            raise ConfigError(
+                "algorithm.elite",
+                f"must be < algorithm.population_size ({self.elite} >= {self.population_size}): "
+                "the population needs room for at least one child",
+            )
+
+    def build(self, context) -> GeneticAlgorithm:
+        """The GA with the run's operators (``context``: an AlgorithmContext)."""
+        return GeneticAlgorithm(
+            self, context.initial_member, context.selection, context.crossover,
+            context.mutation, context.schedule, context.generator,
+        )
+
+
+class GeneticAlgorithm:
+    """ask() returns the population to evaluate; tell(fitness) breeds the next one."""
+
+    def __init__(
+        self,
+        config: GAConfig,
+        initial_member: torch.Tensor,
+        selection,
+        crossover,
+        mutation,
+        schedule,
+        generator: torch.Generator,
+    ) -> None:
+        self.config = config
+        self.selection = selection
+        self.crossover = crossover
+        self.mutation = mutation
+        self.schedule = schedule
+        self.generator = generator
+        self.generation = 0
+        self.best_fitness = float("-inf")
+        self.best = initial_member.clone()
+        # member 0 is the unchanged initial adapter (the base model's behaviour)
+        others = initial_member.expand(config.population_size - 1, -1)
+        self.population = torch.cat(  # (P, D)
+            [initial_member.unsqueeze(0), self.mutation(others, self.mutation_scale(), generator)]
+        )
+
+    def mutation_scale(self) -> float:
+        """The scale used for this generation's children."""
+        factor = self.schedule.factor(self.generation, self.config.generations)
+        return self.config.mutation_scale * factor
+
+    def ask(self) -> torch.Tensor:
+        """The current population, ``(P, D)``."""
+        return self.population
+
+    def tell(self, fitness: torch.Tensor) -> dict[str, float]:
+        """Record fitness of the asked population, then breed the next generation."""
+        scores = torch.nan_to_num(fitness.float(), nan=float("-inf"))
+        order = torch.argsort(scores, descending=True, stable=True)
+        previous_best = self.best_fitness
+        if scores[order[0]] > self.best_fitness or self.generation == 0:
+            self.best_fitness = float(scores[order[0]])
+            self.best = self.population[order[0]].clone()
+        children_count = self.config.population_size - self.config.elite
+        scale = self.mutation_scale()
+        parents = self.selection(fitness, 2 * children_count, self.generator)
+        first, second = parents[:children_count], parents[children_count:]
+        children = self.crossover(self.population[first], self.population[second], self.generator)
+        children = self.mutation(children, scale, self.generator)
+        elites = self.population[order[: self.config.elite]]
+        success = float((scores > previous_best).float().mean()) if self.generation else 0.0
+        self.schedule.observe(success)
+        self.population = torch.cat([elites, children])
+        self.generation += 1
+        return {"schedule/mutation_scale": scale, "ga/success_rate": success}
+
+    def best_member(self) -> torch.Tensor:
+        """The best member found so far, ``(D,)``."""
+        return self.best
+
+    def state_dict(self) -> dict:
+        return {
+            "population": self.population.clone(),
+            "generation": self.generation,
+            "best": self.best.clone(),
+            "best_fitness": self.best_fitness,
+            "generator": self.generator.get_state(),
+            "schedule": self.schedule.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.population = state["population"].clone()
+        self.generation = state["generation"]
+        self.best = state["best"].clone()
+        self.best_fitness = state["best_fitness"]
+        self.generator.set_state(state["generator"])
+        self.schedule.load_state_dict(state["schedule"])
+

@@ -1,0 +1,27 @@
+"""One error type per kind of user mistake, each naming what to fix."""
+
+from __future__ import annotations
+
+
+class EvosweepError(Exception):
+    """Base class: an error whose message alone tells the user what to do."""
+
+
+class ConfigError(EvosweepError, ValueError):
+    """A config value is invalid; ``field`` is its dotted path (e.g. ``algorithm.elite``)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class TaskFileError(EvosweepError, ValueError):
+    """A task file is missing or malformed; the message names file and line."""
+
+
+class ModelLoadError(EvosweepError, OSError):
+    """The base model cannot be loaded; the message says how to get it."""
+
+
+class RewardError(EvosweepError, RuntimeError):
+    """A reward failed for every member of the population."""

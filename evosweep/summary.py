@@ -1,0 +1,22 @@
+"""The end-of-run summary: a small text table, also written as Markdown."""
+
+from __future__ import annotations
+
+
+def summary_table(rows: list[tuple[str, str]]) -> str:
+    """Two aligned columns under a rule, readable in a terminal and as Markdown."""
+    width = max(len(name) for name, _ in rows)
+    lines = [f"| {'':<{width}} | value |", f"|{'-' * (width + 2)}|-------|"]
+    lines += [f"| {name:<{width}} | {value} |" for name, value in rows]
+    return "\n".join(lines)
+
+
+def sample_table(prompts: list[str], references: list[str], base: list[str],
+                 final: list[str], limit: int = 8) -> str:
+    """Held-out answers before and after evolution, as a Markdown table."""
+    lines = ["| prompt | reference | base | evolved |", "|---|---|---|---|"]
+    for row in list(zip(prompts, references, base, final, strict=True))[:limit]:
+        cells = [cell.replace("|", "/").replace("\n", " ") for cell in row]
+        cells = [cells[0][-45:]] + [cell[:60] for cell in cells[1:]]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

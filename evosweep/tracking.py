@@ -1,0 +1,141 @@
+"""MLflow tracking, the only module that imports mlflow.
+
+One MLflow run per Hydra job: the resolved config as params, metrics per
+generation (step = generation), the best adapter, config and plots as artifacts.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from evosweep.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+MAX_PARAM_LENGTH = 6000
+PARAM_BATCH = 100
+
+
+@dataclass
+class TrackingSettings:
+    """``tracking.*``: where runs are recorded."""
+
+    enabled: bool = True
+    uri: str = "sqlite:///outputs/mlflow.db"
+    experiment: str = "evosweep"
+    artifact_location: str = "outputs/mlartifacts"
+    run_name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.enabled and not self.experiment:
+            raise ConfigError("tracking.experiment", "give the MLflow experiment a name")
+
+
+def absolute_tracking_uri(uri: str) -> str:
+    """Make a relative ``sqlite:///path`` absolute (and create its folder)."""
+    prefix = "sqlite:///"
+    if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
+        path = Path(uri[len(prefix):]).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return prefix + str(path)
+    return uri
+
+
+def ensure_experiment(client, name: str, artifact_location: str) -> str:
+    """The experiment's id, creating it with artifacts beside the store if missing."""
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    location = Path(artifact_location).resolve()
+    location.mkdir(parents=True, exist_ok=True)
+    try:
+        return client.create_experiment(name, artifact_location=location.as_uri())
+    except Exception:  # another process created it first
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise
+        return experiment.experiment_id
+
+
+class NullTracker:
+    """``tracking=none``: records nothing."""
+
+    run_id: str | None = None
+
+    def start(self, params: dict, tags: dict, run_id: str | None = None) -> None:
+        pass
+
+    def log_metrics(self, metrics: dict[str, float], step: int) -> None:
+        pass
+
+    def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
+        pass
+
+    def set_tags(self, tags: dict[str, str]) -> None:
+        pass
+
+    def end(self, status: str = "FINISHED") -> None:
+        pass
+
+
+class MlflowTracker(NullTracker):
+    """Records one run through an explicit ``MlflowClient`` (no global fluent state)."""
+
+    def __init__(self, settings: TrackingSettings) -> None:
+        from mlflow.tracking import MlflowClient
+
+        self.settings = settings
+        self.uri = absolute_tracking_uri(settings.uri)
+        self.client = MlflowClient(tracking_uri=self.uri)
+        self.run_id = None
+
+    def start(self, params: dict, tags: dict, run_id: str | None = None) -> None:
+        """Start a new run, or reopen ``run_id`` (resume) without re-logging params."""
+        if run_id is not None:
+            self.client.update_run(run_id, status="RUNNING")
+            self.run_id = run_id
+            return
+        experiment_id = ensure_experiment(
+            self.client, self.settings.experiment, self.settings.artifact_location
+        )
+        run = self.client.create_run(experiment_id, tags=tags, run_name=self.settings.run_name)
+        self.run_id = run.info.run_id
+        self._log_params(params)
+
+    def _log_params(self, params: dict) -> None:
+        from mlflow.entities import Param
+
+        items = [Param(key, str(value)[:MAX_PARAM_LENGTH]) for key, value in params.items()]
+        for start in range(0, len(items), PARAM_BATCH):
+            self.client.log_batch(self.run_id, params=items[start : start + PARAM_BATCH])
+
+    def log_metrics(self, metrics: dict[str, float], step: int) -> None:
+        import time
+
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        batch = [Metric(key, float(value), now, step) for key, value in metrics.items()]
+        self.client.log_batch(self.run_id, metrics=batch)
+
+    def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
+        path = Path(path)
+        if path.is_dir():
+            self.client.log_artifacts(self.run_id, str(path), artifact_path)
+        else:
+            self.client.log_artifact(self.run_id, str(path), artifact_path)
+
+    def set_tags(self, tags: dict[str, str]) -> None:
+        for key, value in tags.items():
+            self.client.set_tag(self.run_id, key, str(value))
+
+    def end(self, status: str = "FINISHED") -> None:
+        if self.run_id is not None:
+            self.client.set_terminated(self.run_id, status=status)
+
+
+def make_tracker(settings: TrackingSettings) -> NullTracker:
+    """The tracker the settings ask for."""
+    return MlflowTracker(settings) if settings.enabled else NullTracker()

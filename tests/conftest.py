@@ -1,0 +1,55 @@
+"""Shared fixtures: tiny models built in code, composed configs, temp output dirs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from evosweep.models import LoraSettings, ModelSettings, load_model
+
+CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+
+
+@pytest.fixture
+def compose_config():
+    """compose(overrides) -> DictConfig from the project's conf/ (no Hydra run dir)."""
+
+    def _compose(overrides: list[str] | None = None):
+        with initialize_config_dir(version_base="1.3", config_dir=CONF_DIR):
+            return compose(config_name="config", overrides=list(overrides or []),
+                           return_hydra_config=False)
+
+    return _compose
+
+
+@pytest.fixture
+def tiny_gpt2():
+    """A tiny GPT-2 (Conv1D layout) with LoRA on c_attn and c_proj."""
+    settings = ModelSettings(
+        name_or_path="builtin:tiny-gpt2",
+        lora=LoraSettings(r=4, alpha=8, target_modules=["c_attn", "c_proj"]),
+    )
+    return load_model(settings)
+
+
+@pytest.fixture
+def tiny_llama():
+    """A tiny Llama (q/k/v/o/down_proj layout)."""
+    settings = ModelSettings(
+        name_or_path="builtin:tiny-llama",
+        lora=LoraSettings(r=4, alpha=8,
+                          target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "down_proj"]),
+    )
+    return load_model(settings)
+
+
+TINY_RUN = [
+    "model=tiny-gpt2",
+    "task=bonjour",
+    "tracking=none",
+    "algorithm.population_size=6",
+    "algorithm.generations=4",
+    "eval.max_new_tokens=4",
+]

@@ -1,0 +1,61 @@
+"""The flat (P, D) layout maps exactly onto peft's LoRA tensors."""
+
+from __future__ import annotations
+
+import torch
+from peft import PeftModel
+
+from evosweep.lora_batch import BatchedLora
+from evosweep.models import LoraSettings, ModelSettings, load_model
+from evosweep.population import LoraLayout
+
+
+def test_layout_covers_every_target_module(tiny_gpt2):
+    layout = LoraLayout.from_model(tiny_gpt2.model, tiny_gpt2.settings.lora)
+    names = [slot.module_name for slot in layout.slots]
+    # 2 layers x (attn.c_attn, attn.c_proj, mlp.c_proj)
+    assert len(names) == 6
+    assert all(slot.is_conv1d for slot in layout.slots)
+    assert layout.dim == sum(4 * (s.in_features + s.out_features) for s in layout.slots)
+
+
+def test_initial_member_leaves_the_model_unchanged(tiny_gpt2):
+    layout = LoraLayout.from_model(tiny_gpt2.model, tiny_gpt2.settings.lora)
+    member = layout.initial_member(torch.Generator().manual_seed(0))
+    ids = torch.tensor([[1, 2, 3, 4, 5]])
+    before = tiny_gpt2.model(ids).logits
+    lora = BatchedLora(tiny_gpt2.model, layout)
+    with lora.members(member[None]):
+        after = tiny_gpt2.model(ids).logits
+    torch.testing.assert_close(before, after)
+
+
+def test_saved_adapter_reloads_with_peft_and_gives_the_same_logits(tmp_path, tiny_gpt2):
+    layout = LoraLayout.from_model(tiny_gpt2.model, tiny_gpt2.settings.lora)
+    member = layout.initial_member(torch.Generator().manual_seed(1))
+    member += torch.randn(layout.dim, generator=torch.Generator().manual_seed(2)) * 0.05
+    ids = torch.tensor([[10, 20, 30, 40, 50, 60]])
+    lora = BatchedLora(tiny_gpt2.model, layout)
+    with lora.members(member[None]):
+        evolved_logits = tiny_gpt2.model(ids).logits
+    lora.detach()
+    folder = layout.save_adapter(member, tmp_path / "adapter", "builtin:tiny-gpt2")
+    assert (folder / "adapter_config.json").is_file()
+    assert (folder / "adapter_model.safetensors").is_file()
+
+    fresh = load_model(ModelSettings(name_or_path="builtin:tiny-gpt2",
+                                     lora=LoraSettings(r=4, alpha=8)))
+    peft_model = PeftModel.from_pretrained(fresh.model, str(folder)).eval()
+    with torch.no_grad():
+        peft_logits = peft_model(ids).logits
+        with peft_model.disable_adapter():
+            base_logits = peft_model(ids).logits
+    torch.testing.assert_close(peft_logits, evolved_logits, rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(peft_logits, base_logits, atol=1e-4)  # the adapter does something
+
+
+def test_peft_state_round_trip(tiny_llama):
+    layout = LoraLayout.from_model(tiny_llama.model, tiny_llama.settings.lora)
+    member = torch.randn(layout.dim, generator=torch.Generator().manual_seed(3))
+    restored = layout.member_from_peft_state(layout.peft_state_dict(member))
+    assert torch.equal(restored, member)
