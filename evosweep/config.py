@@ -78,7 +78,7 @@ def build_settings(cfg: DictConfig) -> RunSettings:
     for part in ("selection", "crossover", "mutation"):
         if part not in operators:
             raise ConfigError(f"operators.{part}", "missing; add operators/{part} to defaults")
-    return RunSettings(
+    settings = RunSettings(
         seed=int(cfg.seed),
         device=str(cfg.device),
         resume=bool(cfg.get("resume", False)),
@@ -95,6 +95,11 @@ def build_settings(cfg: DictConfig) -> RunSettings:
         optuna_trial=OmegaConf.to_container(cfg.optuna_trial, resolve=True)
         if cfg.get("optuna_trial") is not None else None,
     )
+    # cross-group rules (tournament vs population, RL needs a text reward, ...)
+    check_run = getattr(settings.algorithm, "check_run", None)
+    if check_run is not None:
+        check_run(settings)
+    return settings
 
 
 def flat_params(cfg: DictConfig) -> dict[str, Any]:

@@ -33,8 +33,14 @@ class GAConfig:
                 "the population needs room for at least one child",
             )
 
+    def check_run(self, settings) -> None:
+        """Cross-group checks against the other parts of the run (``settings``: RunSettings)."""
+        settings.selection.check_population(self.population_size)
+
     def build(self, context) -> GeneticAlgorithm:
         """The GA with the run's operators (``context``: an AlgorithmContext)."""
+        if hasattr(context.crossover, "bind"):
+            context.crossover.bind(context.layout)
         return GeneticAlgorithm(
             self, context.initial_member, context.selection, context.crossover,
             context.mutation, context.schedule, context.generator,
@@ -86,6 +92,12 @@ class GeneticAlgorithm:
         if scores[order[0]] > self.best_fitness or self.generation == 0:
             self.best_fitness = float(scores[order[0]])
             self.best = self.population[order[0]].clone()
+        # success: share of last generation's children (rows after the elites) that beat
+        # the best seen before them; the schedule adapts before breeding the next ones
+        success = 0.0
+        if self.generation:  # generation 0 holds mutants of the initial adapter, not children
+            success = float((scores[self.config.elite:] > previous_best).float().mean())
+            self.schedule.observe(success)
         children_count = self.config.population_size - self.config.elite
         scale = self.mutation_scale()
         parents = self.selection(fitness, 2 * children_count, self.generator)
@@ -93,8 +105,6 @@ class GeneticAlgorithm:
         children = self.crossover(self.population[first], self.population[second], self.generator)
         children = self.mutation(children, scale, self.generator)
         elites = self.population[order[: self.config.elite]]
-        success = float((scores > previous_best).float().mean()) if self.generation else 0.0
-        self.schedule.observe(success)
         self.population = torch.cat([elites, children])
         self.generation += 1
         return {"schedule/mutation_scale": scale, "ga/success_rate": success}

@@ -1,0 +1,49 @@
+"""Schedules of the mutation scale / ES sigma, and their logging by the GA."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from evosweep.config import build_settings
+from evosweep.errors import ConfigError
+from evosweep.schedules import ConstantSchedule, CosineDecay, ExponentialDecay, LinearDecay, OneFifthRule
+
+
+def factors(schedule, total: int = 5) -> list[float]:
+    return [schedule.factor(g, total) for g in range(total)]
+
+
+def test_decays_run_from_one_to_final():
+    assert factors(ConstantSchedule()) == [1.0] * 5
+    assert factors(LinearDecay(final=0.2)) == pytest.approx([1.0, 0.8, 0.6, 0.4, 0.2])
+    cosine = factors(CosineDecay(final=0.2))
+    assert cosine[0] == pytest.approx(1.0) and cosine[-1] == pytest.approx(0.2)
+    assert cosine[2] == pytest.approx(0.6)  # midway: half of the drop
+    assert cosine[1] == pytest.approx(0.2 + 0.8 * 0.5 * (1 + math.cos(math.pi / 4)))
+    assert factors(ExponentialDecay(gamma=0.5)) == [1.0, 0.5, 0.25, 0.125, 0.0625]
+
+
+def test_one_fifth_rule_adapts_and_checkpoints():
+    rule = OneFifthRule(target=0.2, step=2.0, min_factor=0.25, max_factor=4.0)
+    trace = []
+    for success in (0.5, 0.5, 0.5, 0.2, 0.0, 0.0, 0.0, 0.0, 0.0):
+        rule.observe(success)
+        trace.append(rule.factor(0, 10))
+    assert trace == [2.0, 4.0, 4.0, 4.0, 2.0, 1.0, 0.5, 0.25, 0.25]
+    copy = OneFifthRule(target=0.2, step=2.0)
+    copy.load_state_dict(rule.state_dict())
+    assert copy.factor(3, 10) == 0.25
+
+
+@pytest.mark.parametrize("overrides,field", [
+    (["schedule=linear", "schedule.final=2"], "schedule.final"),
+    (["schedule=exponential", "schedule.gamma=0"], "schedule.gamma"),
+    (["schedule=one_fifth", "schedule.step=1"], "schedule.step"),
+    (["schedule=one_fifth", "schedule.max_factor=0.001"], "schedule.max_factor"),
+])
+def test_invalid_schedules_name_the_field(compose_config, overrides, field):
+    with pytest.raises(ConfigError) as error:
+        build_settings(compose_config(overrides))
+    assert error.value.field == field
