@@ -16,6 +16,7 @@ import torch
 from evosweep.config_checks import require_non_negative, require_positive
 from evosweep.lora_batch import BatchedLora
 from evosweep.models import LoadedModel
+from evosweep.rewards.guarded import guard, require_some_member_scored
 from evosweep.tasks import Pair
 
 
@@ -45,7 +46,7 @@ class Evaluation:
 
     @property
     def fitness(self) -> torch.Tensor:
-        """Mean reward per member, ``(P,)``."""
+        """Mean reward per member, ``(P,)``; NaN for a member whose reward failed on any text."""
         return self.scores.mean(dim=1)
 
 
@@ -78,6 +79,7 @@ class PopulationEvaluator:
         self.settings = settings
         self.on_chunk = on_chunk
         self.teacher_forced = getattr(reward, "teacher_forced", False)
+        self.score_texts = None if self.teacher_forced else guard(reward)
         self._device = next(loaded.model.parameters()).device
 
     @torch.inference_mode()
@@ -137,8 +139,11 @@ class PopulationEvaluator:
         flat = [text for member in texts for text in member]
         references = [pair.reference for pair in pairs] * population.shape[0]
         prompts = [pair.prompt for pair in pairs] * population.shape[0]
-        scores = torch.tensor(self.reward(flat, references, prompts), dtype=torch.float32)
-        return Evaluation(scores=scores.view(population.shape[0], len(pairs)), completions=texts)
+        members = [member for member in range(population.shape[0]) for _ in pairs]
+        scores = torch.tensor(self.score_texts(flat, references, prompts, members=members),
+                              dtype=torch.float32).view(population.shape[0], len(pairs))
+        require_some_member_scored(scores, self.score_texts)
+        return Evaluation(scores=scores, completions=texts)
 
     # -- teacher forcing -------------------------------------------------------
     def _encode_targets(self, pairs: list[Pair]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -106,11 +106,14 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             best = algorithm.best_member()
             heldout = float(evaluator.evaluate(best[None], task.heldout).fitness[0])
             fitness = evaluation.fitness
+            failed = fitness.isnan()  # members whose reward failed: counted, left out of the stats
+            fitness = fitness[~failed] if not failed.all() else fitness
             evals = evaluation.scores.numel()
             metrics = {
                 "fitness/best": float(fitness.max()),
                 "fitness/mean": float(fitness.mean()),
                 "fitness/std": float(fitness.std()) if fitness.numel() > 1 else 0.0,
+                "fitness/failed_members": float(failed.sum()),
                 "heldout/best": heldout,
                 "perf/evals_per_s": evals / max(evaluated - started, 1e-9),
                 "perf/generation_s": time.perf_counter() - started,
