@@ -1,8 +1,8 @@
 """Tasks: (prompt, reference) pairs split into train and held-out.
 
 Sources: JSONL files (one ``{"prompt": ..., "reference": ...}`` object a line),
-files bundled with evosweep (``builtin:NAME.jsonl``), or pairs written inline
-in the task config.
+files bundled with evosweep (``builtin:NAME.jsonl``), pairs written inline
+in the task config, or a generator (a ``_target_`` returning (train, held-out)).
 """
 
 from __future__ import annotations
@@ -45,10 +45,12 @@ class TaskSettings:
     eval_pairs: list[dict] = field(default_factory=list)
     max_train: int | None = None
     max_eval: int | None = None
+    # a Hydra ``_target_`` dict whose call returns (train pairs, held-out pairs)
+    generator: dict | None = None
 
     def __post_init__(self) -> None:
-        if self.train_path is None and not self.train_pairs:
-            raise ConfigError("task.train_path", "give a JSONL file or task.train_pairs")
+        if self.train_path is None and not self.train_pairs and self.generator is None:
+            raise ConfigError("task.train_path", "give a JSONL file, task.train_pairs or task.generator")
         for name in ("max_train", "max_eval"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -99,16 +101,20 @@ def _inline(pairs: list[dict], field_name: str) -> list[Pair]:
 
 def load_task(settings: TaskSettings) -> Task:
     """Load train and held-out pairs; with no held-out source, held-out = train."""
-    if settings.train_path is not None:
-        train = load_jsonl(settings.train_path)
+    if settings.generator is not None:
+        from evosweep.config import build  # config imports this module
+
+        train, heldout = build("task.generator", settings.generator)
     else:
-        train = _inline(settings.train_pairs, "task.train_pairs")
-    if settings.eval_path is not None:
-        heldout = load_jsonl(settings.eval_path)
-    elif settings.eval_pairs:
-        heldout = _inline(settings.eval_pairs, "task.eval_pairs")
-    else:
-        heldout = list(train)
+        if settings.train_path is not None:
+            train = load_jsonl(settings.train_path)
+        else:
+            train = _inline(settings.train_pairs, "task.train_pairs")
+        if settings.eval_path is not None:
+            heldout = load_jsonl(settings.eval_path)
+        else:
+            heldout = _inline(settings.eval_pairs, "task.eval_pairs")
+    heldout = heldout or list(train)
     return Task(
         name=settings.name,
         train=train[: settings.max_train],

@@ -1,0 +1,131 @@
+"""Countdown: the safe arithmetic parser, the verifier reward, and the seeded task generator."""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+
+import pytest
+from conftest import TINY_RUN
+
+from evosweep.checkpoint import load_checkpoint
+from evosweep.config import build_settings
+from evosweep.countdown import CountdownProblem, countdown_splits
+from evosweep.errors import ConfigError
+from evosweep.rewards.arithmetic import ExpressionError, evaluate
+from evosweep.rewards.countdown import CountdownReward
+from evosweep.run import run
+from evosweep.tasks import load_task
+
+PROBLEM = CountdownProblem(numbers=(3, 7, 25), target=46)
+REFERENCE = PROBLEM.to_reference()
+
+
+def score(completion: str, **kwargs) -> float:
+    return CountdownReward(**kwargs)([completion], [REFERENCE])[0]
+
+
+def test_evaluate_is_exact_and_respects_precedence():
+    assert evaluate("2 + 3 * 4").value == 14
+    assert evaluate("(2 + 3) * 4").value == 20
+    assert evaluate("7 / 2").value == Fraction(7, 2)
+    assert evaluate("-(3 - 10)").numbers == (3, 10)
+    assert evaluate(" 8/(3-8/3) ").value == 24  # exact, no float rounding
+
+
+@pytest.mark.parametrize("text", ["", "2 +", "(1 + 2", "1 + 2)", "3 x 4", "abs(-3)", "1.5 * 2",
+                                  "__import__('os')", "2 ** 3", "2 ^ 3", "1 = 1"])
+def test_evaluate_rejects_anything_outside_the_grammar(text):
+    with pytest.raises(ExpressionError):
+        evaluate(text)
+
+
+def test_correct_expression_scores_one_plus_format():
+    assert score("<answer>25 + 3 * 7</answer>") == pytest.approx(1.1)
+    assert score("I think <answer>(7 * 3) + 25 = 46</answer>") == pytest.approx(1.1)
+    assert score("<answer>1</answer> no wait <answer>25 + 21</answer>") == pytest.approx(0.1)
+
+
+def test_wrong_malformed_and_missing_answers_get_partial_or_no_credit():
+    assert score("<answer>25 + 7 + 3</answer>") == pytest.approx(0.1)  # wrong value
+    assert score("<answer>twenty five plus</answer>") == pytest.approx(0.05)  # malformed
+    assert score("25 + 3 * 7") == 0.0  # no answer tags
+    assert score("<answer>25 + 3 * 7") == 0.0  # unclosed tag
+
+
+def test_numbers_must_be_given_and_used_at_most_once():
+    assert score("<answer>25 + 25 - 4</answer>") == pytest.approx(0.1)  # 25 twice, 4 not given
+    assert score("<answer>46</answer>") == pytest.approx(0.1)  # 46 is not one of the numbers
+    subset = CountdownReward()(["<answer>25 * 3 + 7</answer>"],
+                               [CountdownProblem((3, 7, 25, 9), 82).to_reference()])
+    assert subset == [pytest.approx(1.1)]  # 9 unused: fine by default
+    assert CountdownReward(use_all=True)(["<answer>25 * 3 + 7</answer>"],
+                                         [CountdownProblem((3, 7, 25, 9), 82).to_reference()]) == [0.1]
+
+
+def test_division_by_zero_is_a_wrong_answer_not_a_crash():
+    assert score("<answer>25 / (7 - 7)</answer>") == pytest.approx(0.05)
+    assert score("<answer>(25 + 21) / (3 - 3)</answer>") == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("text", [
+    "<answer>25 ** 99999999999</answer>",
+    "<answer>9^9^9^9^9</answer>",
+    "<answer>" + "(" * 5000 + "3" + ")" * 5000 + "</answer>",
+    "<answer>" + "-" * 5000 + "3</answer>",
+    "<answer>" + "9" * 100000 + "</answer>",
+    "<answer>" + " * ".join(["999999"] * 20) + "</answer>",
+    "<answer>" + "1 = " * 20000 + "46</answer>",
+])
+def test_adversarial_expressions_finish_fast(text):
+    started = time.perf_counter()
+    value = score(text)
+    assert time.perf_counter() - started < 0.5
+    assert value <= 0.1
+
+
+def test_reward_on_a_non_countdown_reference_is_a_config_error():
+    with pytest.raises(ConfigError, match="task=countdown"):
+        CountdownReward()(["<answer>1</answer>"], ["hello"])
+
+
+def test_generator_is_seeded_distinct_and_every_problem_has_a_checked_solution():
+    train, heldout = countdown_splits(seed=1, train_size=40, heldout_size=20)
+    assert (train, heldout) == countdown_splits(seed=1, train_size=40, heldout_size=20)
+    assert train != countdown_splits(seed=2, train_size=40, heldout_size=20)[0]
+    assert len(train) == 40 and len(heldout) == 20
+    assert not {p.reference for p in train} & {p.reference for p in heldout}
+    reward = CountdownReward(use_all=True)
+    for pair in train + heldout:
+        problem = CountdownProblem.from_reference(pair.reference)
+        assert 3 <= len(problem.numbers) <= 4 and 1 <= problem.target <= 100
+        assert str(problem.target) in pair.prompt and "<answer>" in pair.prompt
+        assert reward([f"<answer>{problem.solution}</answer>"], [pair.reference]) == [pytest.approx(1.1)]
+
+
+def test_generator_rejects_impossible_requests():
+    with pytest.raises(ConfigError, match="min_numbers"):
+        countdown_splits(min_numbers=1)
+    with pytest.raises(ConfigError, match="distinct problems"):
+        countdown_splits(train_size=50, heldout_size=10, min_numbers=2, max_numbers=2,
+                         max_number=3, max_target=3)
+
+
+def test_task_config_generates_splits(compose_config):
+    task = load_task(build_settings(compose_config(["task=countdown", "task.generator.seed=5"])).task)
+    assert task.name == "countdown"
+    assert len(task.train) == 16 and len(task.heldout) == 32  # max_train: 16
+
+
+def test_short_countdown_run_on_tiny_gpt2_stays_in_range(compose_config, tmp_path):
+    overrides = [o for o in TINY_RUN if o != "task=bonjour"] + [
+        "task=countdown", "reward=countdown", "task.max_train=2", "task.max_eval=2",
+        "algorithm.population_size=4", "algorithm.generations=2"]
+    cfg = compose_config(overrides)
+    low, high = build_settings(cfg).reward.value_range
+    final = run(cfg, tmp_path)
+    history = load_checkpoint(tmp_path)["history"]
+    assert len(history) == 2
+    for row in history:
+        assert low <= row["fitness/mean"] <= row["fitness/best"] <= high
+    assert low <= final <= high
