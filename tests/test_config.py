@@ -13,7 +13,7 @@ from evosweep.errors import ConfigError
 CONF = Path(__file__).resolve().parent.parent / "conf"
 GROUPS = ["model", "task", "reward", "algorithm", "eval", "tracking", "schedule",
           "operators/selection", "operators/crossover", "operators/mutation"]
-SKIP_BUILD = {("task", "jsonl")}  # needs a user file
+SKIP_BUILD = {("task", "jsonl"), ("reward", "reward_model")}  # need a user file / model
 
 
 def _options(group: str) -> list[str]:

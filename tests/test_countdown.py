@@ -6,15 +6,13 @@ import time
 from fractions import Fraction
 
 import pytest
-from conftest import TINY_RUN
+from test_rewards_runs import SHORT, run_in_range
 
-from evosweep.checkpoint import load_checkpoint
 from evosweep.config import build_settings
 from evosweep.countdown import CountdownProblem, countdown_splits
 from evosweep.errors import ConfigError
 from evosweep.rewards.arithmetic import ExpressionError, evaluate
 from evosweep.rewards.countdown import CountdownReward
-from evosweep.run import run
 from evosweep.tasks import load_task
 
 PROBLEM = CountdownProblem(numbers=(3, 7, 25), target=46)
@@ -118,14 +116,6 @@ def test_task_config_generates_splits(compose_config):
 
 
 def test_short_countdown_run_on_tiny_gpt2_stays_in_range(compose_config, tmp_path):
-    overrides = [o for o in TINY_RUN if o != "task=bonjour"] + [
-        "task=countdown", "reward=countdown", "task.max_train=2", "task.max_eval=2",
-        "algorithm.population_size=4", "algorithm.generations=2"]
-    cfg = compose_config(overrides)
-    low, high = build_settings(cfg).reward.value_range
-    final = run(cfg, tmp_path)
-    history = load_checkpoint(tmp_path)["history"]
-    assert len(history) == 2
-    for row in history:
-        assert low <= row["fitness/mean"] <= row["fitness/best"] <= high
-    assert low <= final <= high
+    overrides = [o for o in SHORT if o != "task=bonjour"] + [
+        "task=countdown", "reward=countdown", "task.max_train=2", "task.max_eval=2"]
+    run_in_range(compose_config(overrides), tmp_path)
