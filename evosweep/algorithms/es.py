@@ -1,0 +1,157 @@
+"""OpenAI-style evolution strategies (Salimans et al. 2017; Qiu et al. 2025) on the LoRA vector.
+
+Each generation samples ``P`` perturbations ``theta + sigma * eps_i`` of one
+center ``theta``, scores them, and moves ``theta`` along the estimate
+``g = 1 / (P * sigma) * sum_i w_i * eps_i`` where ``w`` is the shaped fitness.
+Only the seeds of the ``eps_i`` are stored; each ``eps_i`` is regenerated
+from its seed in ``ask()`` and again in ``tell()``, so no ``(P, D)`` noise
+matrix outlives a call. With ``antithetic`` noise rows ``2j`` and ``2j + 1``
+are ``theta +/- sigma * eps_j``. ``best_member()`` is the center ``theta``:
+the adapter ES is optimising, and the one the held-out reward is measured on.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import torch
+
+from evosweep.algorithms.shaping import SHAPINGS, shape_fitness
+from evosweep.config_checks import require_choice, require_non_negative, require_positive
+from evosweep.errors import ConfigError
+
+OPTIMIZERS = ("sgd", "adam")
+SEED_RANGE = 2**62
+
+
+@dataclass
+class ESConfig:
+    """``algorithm=es``: the fields of ``conf/algorithm/es.yaml``."""
+
+    name: str = "es"
+    population_size: int = 8
+    generations: int = 12
+    sigma: float = 0.02
+    learning_rate: float = 0.01
+    antithetic: bool = True
+    fitness_shaping: str = "centered_rank"
+    optimizer: str = "sgd"
+    weight_decay: float = 0.0
+
+    def __post_init__(self) -> None:
+        require_positive("algorithm.population_size", self.population_size)
+        require_positive("algorithm.generations", self.generations)
+        require_positive("algorithm.sigma", self.sigma)
+        require_positive("algorithm.learning_rate", self.learning_rate)
+        require_non_negative("algorithm.weight_decay", self.weight_decay)
+        require_choice("algorithm.fitness_shaping", self.fitness_shaping, SHAPINGS)
+        require_choice("algorithm.optimizer", self.optimizer, OPTIMIZERS)
+        if self.antithetic and self.population_size % 2:
+            raise ConfigError(
+                "algorithm.population_size",
+                f"must be even with algorithm.antithetic=true (mirrored pairs), got {self.population_size}",
+            )
+        if self.population_size < 2:
+            raise ConfigError("algorithm.population_size", "ES needs at least 2 members to rank")
+
+    def build(self, context) -> EvolutionStrategy:
+        """The ES around the run's initial adapter; ``context.schedule`` drives sigma."""
+        return EvolutionStrategy(self, context.initial_member, context.schedule, context.generator)
+
+
+def seeded_noise(seed: int, dim: int) -> torch.Tensor:
+    """The perturbation direction of one seed, ``(D,)`` standard normal."""
+    return torch.randn(dim, generator=torch.Generator().manual_seed(int(seed)))
+
+
+class EvolutionStrategy:
+    """ask() -> perturbations of the center ``(P, D)``; tell(fitness) steps the center."""
+
+    def __init__(self, config: ESConfig, initial_member: torch.Tensor, schedule,
+                 generator: torch.Generator) -> None:
+        self.config = config
+        self.schedule = schedule
+        self.generator = generator
+        self.generation = 0
+        self.previous_best = float("-inf")
+        self.center = torch.nn.Parameter(initial_member.clone().float())  # (D,)
+        optimizer = torch.optim.Adam if config.optimizer == "adam" else torch.optim.SGD
+        self.optimizer = optimizer([self.center], lr=config.learning_rate,
+                                   weight_decay=config.weight_decay, maximize=True)
+        self.seeds = self._draw_seeds()
+
+    @property
+    def directions(self) -> int:
+        """How many noise vectors a generation uses (P/2 when mirrored)."""
+        return self.config.population_size // 2 if self.config.antithetic else self.config.population_size
+
+    def _draw_seeds(self) -> torch.Tensor:
+        return torch.randint(SEED_RANGE, (self.directions,), generator=self.generator)  # (K,)
+
+    def sigma(self) -> float:
+        """This generation's perturbation scale (``algorithm.sigma`` x schedule)."""
+        return self.config.sigma * self.schedule.factor(self.generation, self.config.generations)
+
+    def ask(self) -> torch.Tensor:
+        """The perturbed members, ``(P, D)``."""
+        center = self.center.detach()
+        sigma = self.sigma()
+        rows = []
+        for seed in self.seeds.tolist():
+            step = sigma * seeded_noise(seed, center.numel())  # (D,)
+            rows.extend([center + step, center - step] if self.config.antithetic else [center + step])
+        return torch.stack(rows)
+
+    def tell(self, fitness: torch.Tensor) -> dict[str, float]:
+        """Step the center along the shaped-fitness gradient estimate; draw new seeds."""
+        sigma = self.sigma()
+        weights = shape_fitness(fitness, self.config.fitness_shaping)  # (P,)
+        if self.config.antithetic:
+            weights = weights[0::2] - weights[1::2]  # (K,): +eps and -eps rows of one seed
+        gradient = torch.zeros_like(self.center)  # (D,)
+        for seed, weight in zip(self.seeds.tolist(), weights.tolist(), strict=True):
+            gradient.add_(seeded_noise(seed, gradient.numel()), alpha=weight)
+        gradient /= self.config.population_size * sigma
+        before = self.center.detach().clone()
+        self.center.grad = gradient
+        self.optimizer.step()
+        self.center.grad = None
+        scores = torch.nan_to_num(fitness.float(), nan=float("-inf"))
+        success = float((scores > self.previous_best).float().mean()) if self.generation else 0.0
+        if self.generation:
+            self.schedule.observe(success)
+        self.previous_best = max(self.previous_best, float(scores.max()))
+        self.generation += 1
+        self.seeds = self._draw_seeds()
+        return {
+            "schedule/sigma": sigma,
+            "es/grad_norm": float(gradient.norm()),
+            "es/step_norm": float((self.center.detach() - before).norm()),
+            "es/success_rate": success,
+        }
+
+    def best_member(self) -> torch.Tensor:
+        """The center ``theta``, ``(D,)``: ES's current solution."""
+        return self.center.detach().clone()
+
+    def state_dict(self) -> dict:
+        return {
+            "center": self.center.detach().clone(),
+            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+            "seeds": self.seeds.clone(),
+            "generation": self.generation,
+            "previous_best": self.previous_best,
+            "generator": self.generator.get_state(),
+            "schedule": self.schedule.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        with torch.no_grad():
+            self.center.copy_(state["center"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.seeds = state["seeds"].clone()
+        self.generation = state["generation"]
+        self.previous_best = state["previous_best"]
+        self.generator.set_state(state["generator"])
+        self.schedule.load_state_dict(state["schedule"])

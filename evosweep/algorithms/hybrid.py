@@ -1,0 +1,82 @@
+"""``algorithm=hybrid``: the GA, with policy-gradient polishing of its elite.
+
+After every ``rl_every``-th generation is bred, a copy of the best elite gets
+``rl_steps`` policy-gradient steps (the trainer of ``algorithm=pg``) and
+rejoins the population in place of the last child; the elite itself stays,
+so a step that hurts can never lose the best adapter found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from evosweep.algorithms.ga import GAConfig, GeneticAlgorithm
+from evosweep.algorithms.policy_gradient import (
+    PolicyGradientSettings,
+    PolicyGradientTrainer,
+    require_text_reward,
+)
+from evosweep.config_checks import require_positive
+
+
+@dataclass
+class HybridConfig(GAConfig):
+    """``algorithm=hybrid``: the GA's fields plus when and how long to train the elite."""
+
+    name: str = "hybrid"
+    rl_every: int = 2
+    rl_steps: int = 4
+    rl: PolicyGradientSettings = field(default_factory=PolicyGradientSettings)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if isinstance(self.rl, dict):
+            self.rl = PolicyGradientSettings(**self.rl)
+        require_positive("algorithm.elite", self.elite)
+        require_positive("algorithm.rl_every", self.rl_every)
+        require_positive("algorithm.rl_steps", self.rl_steps)
+
+    def check_run(self, settings) -> None:
+        super().check_run(settings)
+        require_text_reward(settings.reward, self.name)
+
+    def build(self, context) -> HybridAlgorithm:
+        if hasattr(context.crossover, "bind"):
+            context.crossover.bind(context.layout)
+        return HybridAlgorithm(
+            self, context.initial_member, context.selection, context.crossover, context.mutation,
+            context.schedule, context.generator, PolicyGradientTrainer(self.rl, context),
+        )
+
+
+class HybridAlgorithm(GeneticAlgorithm):
+    """The GA; every ``rl_every`` generations the polished elite replaces the last child."""
+
+    def __init__(self, config: HybridConfig, initial_member: torch.Tensor, selection, crossover,
+                 mutation, schedule, generator: torch.Generator, trainer: PolicyGradientTrainer) -> None:
+        super().__init__(config, initial_member, selection, crossover, mutation, schedule, generator)
+        self.trainer = trainer
+        self.last_steps: list[dict[str, float]] = []
+
+    def tell(self, fitness: torch.Tensor) -> dict[str, float]:
+        metrics = super().tell(fitness)  # population now: elites (best first), then children
+        self.last_steps = []
+        if self.generation % self.config.rl_every == 0:
+            self.trainer.load_member(self.population[0])
+            self.last_steps = self.trainer.train(self.config.rl_steps)
+            self.population[-1] = self.trainer.policy.detach().to(self.population.dtype)
+        metrics["perf/rl_reward_evals"] = float(len(self.last_steps) * self.trainer.completions_per_step)
+        return metrics
+
+    def step_metrics(self) -> list[dict[str, float]]:
+        """The RL steps of the last ``tell()`` (empty between RL generations)."""
+        return self.last_steps
+
+    def state_dict(self) -> dict:
+        return {**super().state_dict(), "trainer": self.trainer.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self.trainer.load_state_dict(state["trainer"])

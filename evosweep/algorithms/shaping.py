@@ -1,0 +1,41 @@
+"""Fitness shaping for evolution strategies: raw fitness ``(P,)`` -> weights ``(P,)``.
+
+NaN fitness (a failed member) counts as the worst value of the generation.
+"""
+
+from __future__ import annotations
+
+import torch
+
+SHAPINGS = ("centered_rank", "zscore")
+
+
+def _fill_failed(fitness: torch.Tensor) -> torch.Tensor:
+    fitness = fitness.float()
+    failed = torch.isnan(fitness)
+    if failed.all():
+        return torch.zeros_like(fitness)
+    return torch.where(failed, fitness[~failed].min(), fitness)
+
+
+def centered_ranks(fitness: torch.Tensor) -> torch.Tensor:
+    """Salimans et al. 2017: ranks scaled to [-0.5, 0.5] (ties keep their order)."""
+    fitness = _fill_failed(fitness)
+    count = fitness.numel()
+    ranks = torch.empty(count)
+    ranks[torch.argsort(fitness, stable=True)] = torch.arange(count, dtype=torch.float32)
+    return ranks / max(count - 1, 1) - 0.5
+
+
+def zscores(fitness: torch.Tensor) -> torch.Tensor:
+    """Qiu et al. 2025: ``(f - mean) / std``; all zeros when every member scored the same."""
+    fitness = _fill_failed(fitness)
+    std = fitness.std(unbiased=False)
+    if not std > 0:
+        return torch.zeros_like(fitness)
+    return (fitness - fitness.mean()) / std
+
+
+def shape_fitness(fitness: torch.Tensor, method: str) -> torch.Tensor:
+    """Weights for the gradient estimate by ``method`` (one of :data:`SHAPINGS`)."""
+    return centered_ranks(fitness) if method == "centered_rank" else zscores(fitness)
