@@ -1,7 +1,13 @@
-"""Atomic checkpoints: a run killed at any moment resumes from its last generation."""
+"""Atomic checkpoints: a run killed at any moment resumes from its last generation.
+
+The file is written to a temporary name in the run folder, flushed to disk
+and renamed over ``checkpoint.pt`` (``os.replace`` is atomic), so a kill
+mid-write leaves the previous checkpoint intact.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import tempfile
@@ -10,7 +16,13 @@ from typing import Any
 
 import torch
 
+from evosweep.errors import ConfigError
+
 CHECKPOINT_NAME = "checkpoint.pt"
+#: config keys that may differ between a run and its resumption
+RESUME_FREE_KEYS = ("resume",)
+
+log = logging.getLogger(__name__)
 
 
 def capture_rng() -> dict[str, Any]:
@@ -47,3 +59,38 @@ def load_checkpoint(folder: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def _config_differences(stored: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    keys = (set(stored) | set(current)) - set(RESUME_FREE_KEYS)
+    return sorted(key for key in keys if stored.get(key) != current.get(key))
+
+
+def resumable_checkpoint(folder: Path, params: dict[str, Any], resume: bool) -> dict[str, Any] | None:
+    """The checkpoint in ``folder`` if this run (flat config ``params``) should continue it.
+
+    A checkpoint written by the same config is continued whether or not
+    ``resume`` is set (rerunning the same command resumes). One written by
+    another config is an error with ``resume=true`` and is started over
+    otherwise.
+    """
+    checkpoint = load_checkpoint(folder)
+    if checkpoint is None:
+        if resume:
+            log.info("resume=true but %s holds no checkpoint: starting a new run", folder)
+        return None
+    stored = checkpoint.get("config")
+    if stored is None:
+        return checkpoint if resume else None
+    differences = _config_differences(stored, params)
+    if not differences:
+        return checkpoint
+    listed = ", ".join(differences[:6]) + (", ..." if len(differences) > 6 else "")
+    if resume:
+        raise ConfigError(
+            "resume",
+            f"the checkpoint in {folder} was written by another config (differs in {listed}); "
+            "repeat the original overrides or use a new hydra.run.dir",
+        )
+    log.warning("checkpoint in %s comes from another config (%s): starting over", folder, listed)
+    return None

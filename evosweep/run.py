@@ -16,13 +16,14 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
 from evosweep.algorithms.context import AlgorithmContext
-from evosweep.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from evosweep.checkpoint import capture_rng, restore_rng, resumable_checkpoint, save_checkpoint
 from evosweep.config import RunSettings, build_settings, flat_params
 from evosweep.evaluate import PopulationEvaluator
 from evosweep.lora_batch import BatchedLora
 from evosweep.models import load_model, resolve_device
 from evosweep.plots import plot_fitness_curve
 from evosweep.population import LoraLayout
+from evosweep.resume import log_generation, relog_missing
 from evosweep.summary import sample_table, summary_table
 from evosweep.tasks import load_task
 from evosweep.tracking import make_tracker
@@ -48,12 +49,20 @@ def _trial_tags(settings: RunSettings) -> dict[str, str]:
 
 
 def run(cfg: DictConfig, output_dir: Path) -> float:
-    """Evolve LoRA adapters as ``cfg`` says; return the final best's held-out reward."""
+    """Evolve LoRA adapters as ``cfg`` says; return the final best's held-out reward.
+
+    A checkpoint of the same config in ``output_dir`` is continued (``resume=true``
+    or simply rerunning the command); a finished one returns its result at once.
+    """
     settings = build_settings(cfg)
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
+    params = flat_params(cfg)
+    checkpoint = resumable_checkpoint(output_dir, params, settings.resume)
+    if checkpoint is not None and "final" in checkpoint:
+        log.info("%s already finished; held-out final %.4f", output_dir, checkpoint["final"])
+        return float(checkpoint["final"])
     generator = seed_everything(settings.seed)
-    checkpoint = load_checkpoint(output_dir) if settings.resume else None
 
     device = resolve_device(settings.device)
     loaded = load_model(settings.model, device)
@@ -75,22 +84,30 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         reporter = TrialReporter.from_config(settings.optuna_trial)
     tracker = make_tracker(settings.tracking)
 
-    history: list[dict[str, float]] = []
+    def save(**extra) -> None:
+        save_checkpoint(output_dir, {
+            "algorithm": algorithm.state_dict(), "history": history, "rl_history": rl_history,
+            "base_heldout": base_heldout, "rng": capture_rng(), "mlflow_run_id": tracker.run_id,
+            "config": params, **extra,
+        })
+
     if checkpoint is not None:
         algorithm.load_state_dict(checkpoint["algorithm"])
-        history = checkpoint["history"]
+        history, rl_history = checkpoint["history"], checkpoint.get("rl_history", [])
         base_heldout = checkpoint["base_heldout"]
         restore_rng(checkpoint["rng"])
         tracker.start({}, {}, run_id=checkpoint.get("mlflow_run_id"))
+        relog_missing(tracker, checkpoint)
         log.info("resumed from %s at generation %d", output_dir, algorithm.generation)
     else:
-        params = flat_params(cfg)
+        history, rl_history = [], []
+        base_heldout = float(evaluator.evaluate(context.initial_member[None], task.heldout).fitness[0])
         tags = {"evosweep.output_dir": str(output_dir), **_trial_tags(settings)}
         tracker.start(params, tags)
+        save()  # generation 0: a kill from here on resumes into the same tracker run
+        tracker.log_metrics({"heldout/base": base_heldout}, step=0)
         OmegaConf.save(cfg, output_dir / "config_resolved.yaml", resolve=True)
         tracker.log_artifact(output_dir / "config_resolved.yaml", "config")
-        base_heldout = float(evaluator.evaluate(context.initial_member[None], task.heldout).fitness[0])
-        tracker.log_metrics({"heldout/base": base_heldout}, step=0)
 
     total = settings.algorithm.generations
     status = "FAILED"
@@ -103,6 +120,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             evaluation = evaluator.evaluate(population, task.train)
             evaluated = time.perf_counter()
             extra = algorithm.tell(evaluation.fitness)
+            steps = algorithm.step_metrics() if hasattr(algorithm, "step_metrics") else []
             best = algorithm.best_member()
             heldout = float(evaluator.evaluate(best[None], task.heldout).fitness[0])
             fitness = evaluation.fitness
@@ -117,22 +135,21 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
                 "heldout/best": heldout,
                 "perf/evals_per_s": evals / max(evaluated - started, 1e-9),
                 "perf/generation_s": time.perf_counter() - started,
-                "perf/reward_evals": float(evals),
+                # RL algorithms count the completions they sampled and scored
+                "perf/reward_evals": float(evals + extra.get("perf/rl_reward_evals", 0)),
                 **extra,
             }
-            tracker.log_metrics(metrics, step=generation)
             history.append({"generation": generation, **metrics})
+            rl_history.extend(steps)
+            save()  # before logging: the tracker never gets ahead of the checkpoint
+            log_generation(tracker, history[-1], steps)
             bar.set_postfix(best=f"{metrics['fitness/best']:.4f}", heldout=f"{heldout:.4f}")
-            save_checkpoint(output_dir, {
-                "algorithm": algorithm.state_dict(), "history": history,
-                "base_heldout": base_heldout, "rng": capture_rng(),
-                "mlflow_run_id": tracker.run_id,
-            })
             if reporter is not None:
                 reporter.report(generation, heldout)
         bar.close()
         final = _finish(settings, output_dir, evaluator, algorithm, task, history,
                         base_heldout, tracker, layout, context.initial_member)
+        save(final=final)
         status = "FINISHED"
         tracker.set_tags({"optuna.state": "COMPLETE"} if reporter else {})
         return final

@@ -76,6 +76,10 @@ class NullTracker:
     def set_tags(self, tags: dict[str, str]) -> None:
         pass
 
+    def logged_steps(self, key: str) -> set[int]:
+        """Steps already recorded for metric ``key`` (a resumed run re-logs only the rest)."""
+        return set()
+
     def end(self, status: str = "FINISHED") -> None:
         pass
 
@@ -130,6 +134,9 @@ class MlflowTracker(NullTracker):
     def set_tags(self, tags: dict[str, str]) -> None:
         for key, value in tags.items():
             self.client.set_tag(self.run_id, key, str(value))
+
+    def logged_steps(self, key: str) -> set[int]:
+        return {metric.step for metric in self.client.get_metric_history(self.run_id, key)}
 
     def end(self, status: str = "FINISHED") -> None:
         if self.run_id is not None:
