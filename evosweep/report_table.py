@@ -183,9 +183,9 @@ def markdown_table(rows: list[dict[str, object]]) -> str:
 
 
 def configuration_list(configurations: list[Configuration]) -> str:
-    """Every differing param of every configuration, so a short label hides nothing."""
+    """Every differing param a configuration has, so a short label hides nothing."""
     lines = []
     for config in configurations:
-        values = ", ".join(f"{k}={v if v is not None else '-'}" for k, v in config.params.items())
+        values = ", ".join(f"{k}={v}" for k, v in config.params.items() if v is not None)
         lines.append(f"- `{config.label}`: {values or 'no differing params'}")
     return "\n".join(lines)
