@@ -47,3 +47,32 @@ def test_invalid_schedules_name_the_field(compose_config, overrides, field):
     with pytest.raises(ConfigError) as error:
         build_settings(compose_config(overrides))
     assert error.value.field == field
+
+
+def test_ga_logs_the_scale_that_bred_each_generation(compose_config, tmp_path):
+    from conftest import TINY_RUN
+
+    from evosweep.checkpoint import load_checkpoint
+    from evosweep.run import run
+
+    run(compose_config(TINY_RUN + ["algorithm.generations=3", "algorithm.mutation_scale=0.1",
+                                   "schedule=linear", "schedule.final=0.5"]), tmp_path)
+    scales = [row["schedule/mutation_scale"] for row in load_checkpoint(tmp_path)["history"]]
+    assert scales == pytest.approx([0.1, 0.075, 0.05])
+
+
+def test_one_fifth_rule_drives_the_ga_scale(compose_config, tmp_path):
+    from conftest import TINY_RUN
+
+    from evosweep.checkpoint import load_checkpoint
+    from evosweep.run import run
+
+    run(compose_config(TINY_RUN + ["algorithm.generations=4", "schedule=one_fifth", "schedule.step=2",
+                                   "operators/selection=tournament", "operators/crossover=per_module"]),
+        tmp_path)
+    history = load_checkpoint(tmp_path)["history"]
+    for before, after in zip(history, history[1:], strict=False):
+        expected = 2.0 if before["ga/success_rate"] > 0.2 else 0.5
+        if before["generation"] == 0:
+            expected = 1.0  # generation 0 holds no children: nothing to judge
+        assert after["schedule/mutation_scale"] == pytest.approx(before["schedule/mutation_scale"] * expected)

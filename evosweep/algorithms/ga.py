@@ -71,13 +71,14 @@ class GeneticAlgorithm:
         self.best = initial_member.clone()
         # member 0 is the unchanged initial adapter (the base model's behaviour)
         others = initial_member.expand(config.population_size - 1, -1)
+        self.scale = self.mutation_scale(0)  # the scale that bred the current population
         self.population = torch.cat(  # (P, D)
-            [initial_member.unsqueeze(0), self.mutation(others, self.mutation_scale(), generator)]
+            [initial_member.unsqueeze(0), self.mutation(others, self.scale, generator)]
         )
 
-    def mutation_scale(self) -> float:
-        """The scale used for this generation's children."""
-        factor = self.schedule.factor(self.generation, self.config.generations)
+    def mutation_scale(self, generation: int) -> float:
+        """The scale for breeding ``generation`` (``algorithm.mutation_scale`` x schedule)."""
+        factor = self.schedule.factor(generation, self.config.generations)
         return self.config.mutation_scale * factor
 
     def ask(self) -> torch.Tensor:
@@ -98,16 +99,17 @@ class GeneticAlgorithm:
         if self.generation:  # generation 0 holds mutants of the initial adapter, not children
             success = float((scores[self.config.elite:] > previous_best).float().mean())
             self.schedule.observe(success)
+        # log the scale that bred the generation just scored; breed the next with its own
+        bred_with, self.scale = self.scale, self.mutation_scale(self.generation + 1)
         children_count = self.config.population_size - self.config.elite
-        scale = self.mutation_scale()
         parents = self.selection(fitness, 2 * children_count, self.generator)
         first, second = parents[:children_count], parents[children_count:]
         children = self.crossover(self.population[first], self.population[second], self.generator)
-        children = self.mutation(children, scale, self.generator)
+        children = self.mutation(children, self.scale, self.generator)
         elites = self.population[order[: self.config.elite]]
         self.population = torch.cat([elites, children])
         self.generation += 1
-        return {"schedule/mutation_scale": scale, "ga/success_rate": success}
+        return {"schedule/mutation_scale": bred_with, "ga/success_rate": success}
 
     def best_member(self) -> torch.Tensor:
         """The best member found so far, ``(D,)``."""
@@ -121,6 +123,7 @@ class GeneticAlgorithm:
             "best_fitness": self.best_fitness,
             "generator": self.generator.get_state(),
             "schedule": self.schedule.state_dict(),
+            "scale": self.scale,
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -130,4 +133,5 @@ class GeneticAlgorithm:
         self.best_fitness = state["best_fitness"]
         self.generator.set_state(state["generator"])
         self.schedule.load_state_dict(state["schedule"])
+        self.scale = state.get("scale", self.mutation_scale(self.generation))
 
