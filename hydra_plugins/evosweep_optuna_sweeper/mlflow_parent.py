@@ -1,0 +1,176 @@
+"""MLflow for a sweep: one parent run per study, one child run per trial.
+
+Settings come from the composed job config (``tracking.enabled/uri/experiment/
+artifact_location``). The parent run's id is kept in the study's user attributes, so a
+resumed sweep, or a second sweep process on the same study, logs under the same parent.
+Each job tags its own run as a child (``mlflow.parentRunId``); after every trial the
+sweeper sets the child's final ``optuna.state``, and creates the child itself when the
+job logged none (it crashed before, or does not track).
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+log = logging.getLogger(__name__)
+
+PARENT_ATTR = "evosweep.mlflow_parent_run_id"
+_RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
+
+
+@dataclass
+class TrackingSettings:
+    """The job config's ``tracking`` node, paths made absolute against ``base_dir``."""
+
+    uri: str
+    experiment: str
+    artifact_location: str
+
+    @classmethod
+    def from_job_config(cls, cfg: Mapping[str, Any], base_dir: Path) -> "TrackingSettings | None":
+        """None when the config has no ``tracking`` node or ``tracking.enabled`` is false."""
+        node = cfg.get("tracking")
+        if not node or not node.get("enabled", False):
+            return None
+        uri = str(node.get("uri") or "sqlite:///outputs/mlflow.db")
+        prefix = "sqlite:///"
+        if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
+            path = (base_dir / uri[len(prefix) :]).resolve()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            uri = prefix + str(path)
+        location = base_dir / str(node.get("artifact_location") or "outputs/mlartifacts")
+        return cls(uri, str(node.get("experiment") or "evosweep"), str(location.resolve()))
+
+
+class SweepTracker:
+    """Parent run of a study, its children's final states, and the best result at the end."""
+
+    def __init__(self, settings: TrackingSettings, study: optuna.Study) -> None:
+        from mlflow import MlflowClient
+
+        self.settings = settings
+        self.study = study
+        self.client = MlflowClient(tracking_uri=settings.uri)
+        self._lock = threading.Lock()
+        self.experiment_id = self._experiment_id()
+        self.parent_run_id = self._parent_run()
+
+    def _experiment_id(self) -> str:
+        found = self.client.get_experiment_by_name(self.settings.experiment)
+        if found is not None:
+            return found.experiment_id
+        location = Path(self.settings.artifact_location)
+        location.mkdir(parents=True, exist_ok=True)
+        try:
+            return self.client.create_experiment(
+                self.settings.experiment, artifact_location=location.as_uri()
+            )
+        except Exception:  # another process created it meanwhile
+            found = self.client.get_experiment_by_name(self.settings.experiment)
+            if found is None:
+                raise
+            return found.experiment_id
+
+    def _parent_run(self) -> str:
+        known = self.study.user_attrs.get(PARENT_ATTR)
+        if known and self._exists(known):
+            self.client.update_run(known, status="RUNNING")
+            return str(known)
+        run = self.client.create_run(
+            self.experiment_id,
+            run_name=f"sweep-{self.study.study_name}",
+            tags={"evosweep.role": "sweep", "optuna.study_name": self.study.study_name},
+        )
+        self.study.set_user_attr(PARENT_ATTR, run.info.run_id)
+        winner = self.study.user_attrs.get(PARENT_ATTR)  # two sweeps racing: the last write wins
+        if winner != run.info.run_id and winner and self._exists(winner):
+            self.client.delete_run(run.info.run_id)
+            return str(winner)
+        return run.info.run_id
+
+    def _exists(self, run_id: str) -> bool:
+        try:
+            run = self.client.get_run(run_id)
+        except Exception:
+            return False
+        return run.info.lifecycle_stage == "active" and run.info.experiment_id == self.experiment_id
+
+    def log_sweep_settings(self, settings: Mapping[str, Any]) -> None:
+        """Record the sweeper's settings on the parent (tags: a resume may change them)."""
+        with self._lock:
+            for key, value in settings.items():
+                self.client.set_tag(self.parent_run_id, f"sweep.{key}", str(value)[:5000])
+
+    def trial_finished(self, trial: optuna.trial.FrozenTrial) -> None:
+        """Tag the trial's child run with its final state (create the child if missing)."""
+        state = trial.state.name
+        with self._lock:
+            child = self._find_child(trial.number)
+            if child is None:
+                child = self._create_child(trial)
+            self.client.set_tag(child, "optuna.state", state)
+            self.client.set_tag(child, "optuna.trial_number", str(trial.number))
+
+    def _find_child(self, number: int) -> str | None:
+        runs = self.client.search_runs(
+            [self.experiment_id],
+            filter_string=(
+                f"tags.`mlflow.parentRunId` = '{self.parent_run_id}' "
+                f"and tags.`optuna.trial_number` = '{number}'"
+            ),
+            max_results=1,
+        )
+        return runs[0].info.run_id if runs else None
+
+    def _create_child(self, trial: optuna.trial.FrozenTrial) -> str:
+        from mlflow.entities import Metric, Param
+
+        run = self.client.create_run(
+            self.experiment_id,
+            run_name=f"trial-{trial.number}",
+            tags={"mlflow.parentRunId": self.parent_run_id},
+        )
+        run_id = run.info.run_id
+        now = int(time.time() * 1000)
+        params = [Param(k, str(v)[:5000]) for k, v in trial.params.items()]
+        metrics = [Metric(f"objective_{i}" if i else "objective", float(v), now, 0)
+                   for i, v in enumerate(trial.values or [])]
+        metrics += [Metric("optuna/intermediate", float(v), now, int(step))
+                    for step, v in trial.intermediate_values.items()]
+        self.client.log_batch(run_id, metrics=metrics, params=params)
+        self.client.set_terminated(run_id, status=_RUN_STATUS.get(trial.state.name, "FAILED"))
+        return run_id
+
+    def finish(self, summary: Mapping[str, Any], results_file: Path | None,
+               status: str = "FINISHED") -> None:
+        """Best params and value(s) on the parent, the results file as artifact, then end it."""
+        from mlflow.entities import Metric, Param
+
+        with self._lock:
+            now = int(time.time() * 1000)
+            done = int(summary.get("n_done", 0))
+            best = summary.get("best_params") or {}
+            for key, value in best.items():
+                self.client.set_tag(self.parent_run_id, f"best.{key}", str(value))
+            try:  # params are write-once: a resume that found a better trial keeps the tags
+                self.client.log_batch(
+                    self.parent_run_id, params=[Param(f"best.{k}", str(v)) for k, v in best.items()]
+                )
+            except Exception:
+                log.info("best params changed since the last run of this sweep: see tags best.*")
+            values = summary.get("best_value")
+            values = values if isinstance(values, list) else ([] if values is None else [values])
+            metrics = [Metric("best_value" + (f"_{i}" if i else ""), float(v), now, done)
+                       for i, v in enumerate(values)]
+            for state, count in (summary.get("states") or {}).items():
+                metrics.append(Metric(f"trials/{state.lower()}", float(count), now, done))
+            self.client.log_batch(self.parent_run_id, metrics=metrics)
+            if results_file is not None and results_file.exists():
+                self.client.log_artifact(self.parent_run_id, str(results_file))
+            self.client.set_terminated(self.parent_run_id, status=status)
