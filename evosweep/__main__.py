@@ -7,6 +7,7 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from evosweep.errors import EvosweepError
@@ -21,6 +22,8 @@ def main(cfg: DictConfig) -> float:
     try:
         return run(cfg, Path(HydraConfig.get().runtime.output_dir))
     except EvosweepError as error:
+        if HydraConfig.get().mode == RunMode.MULTIRUN:
+            raise  # one failed trial; the sweeper decides whether the sweep goes on
         print(f"evosweep: error: {error}", file=sys.stderr)
         sys.exit(2)
 

@@ -82,6 +82,8 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         from evosweep.trial_report import TrialReporter
 
         reporter = TrialReporter.from_config(settings.optuna_trial)
+        if settings.tracking.run_name is None:
+            settings.tracking.run_name = f"trial-{settings.optuna_trial.get('trial_number')}"
     tracker = make_tracker(settings.tracking)
 
     def save(**extra) -> None:

@@ -93,9 +93,14 @@ class PerModuleCrossover:
 
 
 class NoCrossover:
-    """Children are copies of their first parent (mutation-only evolution)."""
+    """Children are copies of their first parent (mutation-only evolution).
 
-    rate = 0.0
+    ``rate`` is accepted and ignored, so a sweep over crossover kinds can also
+    set ``operators.crossover.rate`` on every option.
+    """
+
+    def __init__(self, rate: float = 0.0) -> None:
+        self.rate = 0.0
 
     def __call__(
         self, first: torch.Tensor, second: torch.Tensor, generator: torch.Generator
