@@ -62,6 +62,12 @@ def chunk_grid(members: int, prompts: int, batch_size: int) -> Iterator[tuple[sl
                 yield slice(member, member + 1), slice(start, min(start + batch_size, prompts))
 
 
+def grid_rows(tensors: dict[str, torch.Tensor], members: slice, prompts: slice) -> dict[str, torch.Tensor]:
+    """A chunk's rows, member-major: the sliced prompts once per member, ``(p*n, L)`` each."""
+    count = members.stop - members.start
+    return {key: value[prompts].repeat(count, 1) for key, value in tensors.items()}
+
+
 class PopulationEvaluator:
     """Scores every member of a ``(P, D)`` population on a list of pairs."""
 
@@ -97,7 +103,7 @@ class PopulationEvaluator:
             texts, return_tensors="pt", padding=True,
             add_special_tokens=not self.loaded.settings.chat_template,
         )
-        return {key: value.to(self._device) for key, value in encoded.items()}
+        return {key: encoded[key].to(self._device) for key in ("input_ids", "attention_mask")}
 
     def generate(self, population: torch.Tensor, pairs: list[Pair]) -> list[list[str]]:
         """Each member's continuation of each prompt: ``[P][N]`` strings."""
@@ -106,13 +112,9 @@ class PopulationEvaluator:
         tokenizer = self.loaded.tokenizer
         texts: list[list[str]] = [[""] * len(pairs) for _ in range(population.shape[0])]
         for members, prompts in chunk_grid(population.shape[0], len(pairs), self.settings.batch_size):
-            count = members.stop - members.start
-            ids = encoded["input_ids"][prompts].repeat(count, 1)  # (p*n, L)
-            mask = encoded["attention_mask"][prompts].repeat(count, 1)
+            rows = grid_rows(encoded, members, prompts)  # input_ids, attention_mask: (p*n, L)
             with self.lora.members(population[members]):
-                out = self.loaded.model.generate(
-                    input_ids=ids, attention_mask=mask, **self._generation_kwargs()
-                )
+                out = self.loaded.model.generate(**rows, **self._generation_kwargs())  # (p*n, L+T)
             decoded = tokenizer.batch_decode(out[:, prompt_len:], skip_special_tokens=True)
             n = prompts.stop - prompts.start
             for row, text in enumerate(decoded):
@@ -176,9 +178,8 @@ class PopulationEvaluator:
         scores = torch.zeros(population.shape[0], len(pairs))
         for members, prompts in chunk_grid(population.shape[0], len(pairs), self.settings.batch_size):
             count = members.stop - members.start
-            chunk_ids = ids[prompts].repeat(count, 1)  # (p*n, T)
-            chunk_mask = attention[prompts].repeat(count, 1)
-            targets = is_target[prompts].repeat(count, 1)
+            rows = grid_rows({"ids": ids, "mask": attention, "targets": is_target}, members, prompts)
+            chunk_ids, chunk_mask, targets = rows["ids"], rows["mask"], rows["targets"]  # (p*n, T)
             with self.lora.members(population[members]):
                 hidden = model.base_model(
                     input_ids=chunk_ids, attention_mask=chunk_mask

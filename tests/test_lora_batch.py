@@ -83,3 +83,95 @@ def test_chunk_grid_covers_every_cell_once():
             assert rows <= max(batch, 1) or prompts > batch
             seen[member_slice, prompt_slice] += 1
         assert torch.all(seen == 1)
+
+
+def _left_padded_rows(loaded, members: int) -> dict[str, torch.Tensor]:
+    """PAIRS' prompts left-padded, repeated member-major, with positions as generate uses them."""
+    encoded = loaded.tokenizer([pair.prompt for pair in PAIRS], return_tensors="pt", padding=True)
+    mask = encoded["attention_mask"].repeat(members, 1)  # (p*n, L)
+    return {"input_ids": encoded["input_ids"].repeat(members, 1), "attention_mask": mask,
+            "position_ids": (mask.cumsum(dim=1) - 1).clamp(min=0)}
+
+
+@pytest.mark.parametrize("fixture", ["tiny_gpt2", "tiny_llama"])
+def test_batched_logits_match_peft_within_float_tolerance(fixture, tmp_path, request):
+    loaded = request.getfixturevalue(fixture)
+    layout = LoraLayout.from_model(loaded.model, loaded.settings.lora)
+    population = _population(layout, 3)
+    before = population.clone()
+    lora = BatchedLora(loaded.model, layout)
+    with torch.inference_mode(), lora.members(population):
+        logits = loaded.model(**_left_padded_rows(loaded, 3)).logits[:, -1]  # (p*n, V)
+    assert torch.equal(population, before), "setting members must not change the population"
+    for index in range(population.shape[0]):
+        peft_model, fresh = _peft_alone(loaded.settings, layout, population[index], tmp_path,
+                                        f"m{index}")
+        for column, pair in enumerate(PAIRS):
+            with torch.no_grad():
+                alone = peft_model(**fresh.tokenizer(pair.prompt, return_tensors="pt")).logits[0, -1]
+            torch.testing.assert_close(logits[index * len(PAIRS) + column], alone, atol=1e-4, rtol=1e-4)
+
+
+def test_batched_forward_keeps_autograd_for_the_members(tiny_llama):
+    """With grad enabled (policy-gradient steps) the LoRA sum is out of place and differentiable."""
+    layout = LoraLayout.from_model(tiny_llama.model, tiny_llama.settings.lora)
+    population = _population(layout, 2)
+    lora = BatchedLora(tiny_llama.model, layout)
+    rows = _left_padded_rows(tiny_llama, 2)
+    with torch.inference_mode(), lora.members(population):
+        expected = tiny_llama.model(**rows).logits
+    trainable = population.clone().requires_grad_(True)
+    with lora.members(trainable):
+        logits = tiny_llama.model(**rows).logits
+    torch.testing.assert_close(logits, expected)
+    logits[:, -1].logsumexp(dim=-1).sum().backward()
+    for slot in layout.slots:
+        a, b = layout.split(trainable.grad, slot)
+        assert a.abs().sum() > 0 and b.abs().sum() > 0, slot.module_name
+
+
+def test_qkv_siblings_share_one_low_rank_product_and_stay_exact(tiny_llama):
+    layout = LoraLayout.from_model(tiny_llama.model, tiny_llama.settings.lora)
+    lora = BatchedLora(tiny_llama.model, layout)
+    attention = tiny_llama.model.model.layers[0].self_attn
+    shared = attention.q_proj.source
+    assert attention.k_proj.source is shared and attention.v_proj.source is shared
+    assert attention.o_proj.source is not shared
+    population = _population(layout, 2)
+    x, other = torch.randn(2, 3, 64), torch.randn(2, 3, 64)  # (p*n, T, in)
+    with torch.inference_mode(), lora.members(population):
+        got = [attention.q_proj(x), attention.k_proj(other), attention.v_proj(x)]
+    scale = layout.settings.scaling
+    for layer, inputs, out in zip((attention.q_proj, attention.k_proj, attention.v_proj), (x, other, x),
+                                  got, strict=True):
+        a, b = layout.split(population, layer.slot)  # (p, r, in), (p, out, r)
+        delta = torch.einsum("pti,pri,por->pto", inputs, a, b) * scale
+        torch.testing.assert_close(out, layer.base(inputs) + delta)
+
+
+def test_rows_that_do_not_split_into_members_are_refused(tiny_llama):
+    layout = LoraLayout.from_model(tiny_llama.model, tiny_llama.settings.lora)
+    lora = BatchedLora(tiny_llama.model, layout)
+    with torch.inference_mode(), lora.members(_population(layout, 2)), pytest.raises(ValueError):
+        tiny_llama.model(input_ids=torch.ones(3, 2, dtype=torch.long))
+
+
+@pytest.mark.parametrize("fixture", ["tiny_gpt2", "tiny_llama"])
+def test_sampled_generation_is_seeded_and_uses_each_members_logits(fixture, request):
+    loaded = request.getfixturevalue(fixture)
+    layout = LoraLayout.from_model(loaded.model, loaded.settings.lora)
+    population = _population(layout, 3)
+    lora = BatchedLora(loaded.model, layout)
+
+    def run(batch_size: int, **sampling) -> list[list[str]]:
+        settings = EvalSettings(batch_size=batch_size, max_new_tokens=6, **sampling)
+        return PopulationEvaluator(loaded, lora, ChrfReward(), settings).generate(population, PAIRS)
+
+    greedy = run(4)
+    assert len({tuple(texts) for texts in greedy}) > 1, "members must answer differently"
+    torch.manual_seed(3)
+    sampled = run(4, do_sample=True)
+    torch.manual_seed(3)
+    assert run(4, do_sample=True) == sampled
+    # near-zero temperature: sampling must follow each member's own argmax
+    assert run(64, do_sample=True, temperature=1e-4) == greedy
