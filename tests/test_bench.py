@@ -1,0 +1,61 @@
+"""The shipped benchmark runs end to end on a tiny model and writes the promised JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from evosweep.bench import bench_pairs, main, model_settings, same_round_ratio, time_rounds
+
+METHOD_KEYS = ("seed_loop", "batched", "plain", "peft_mixed")
+
+
+def test_bench_cli_writes_every_method_rate_and_the_grid(tmp_path):
+    out = tmp_path / "bench.json"
+    command = [sys.executable, "-m", "evosweep.bench", "--model", "tiny-llama", "--population", "2",
+               "--prompts", "2", "--new-tokens", "3", "--json", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    assert set(result) == {*METHOD_KEYS, "peak_rss_mb", "grid"}
+    for key in METHOD_KEYS:
+        assert result[key]["evals_per_s"] > 0, key
+    assert result["peak_rss_mb"] > 0
+    assert result["grid"] | {"population": 2, "prompts": 2, "new_tokens": 3} == result["grid"]
+    assert "x plain" in done.stdout and "seed_loop*" in done.stdout
+
+
+def test_bench_on_gpt2_layout_with_a_subset_and_scaling(tmp_path, capsys):
+    out = tmp_path / "subset.json"
+    main(["--model", "tiny-gpt2", "--population", "3", "--prompts", "2", "--new-tokens", "2",
+          "--repeats", "1", "--batch-size", "4", "--methods", "batched,peft_mixed", "--json", str(out)])
+    result = json.loads(out.read_text())
+    assert result["seed_loop"]["evals_per_s"] is None and result["plain"]["evals_per_s"] is None
+    assert result["batched"]["evals_per_s"] > 0 and result["peft_mixed"]["evals_per_s"] > 0
+    main(["--model", "tiny-gpt2", "--scaling", "1", "2", "--prompts", "2", "--new-tokens", "2",
+          "--repeats", "1", "--json", str(out)])
+    rows = json.loads(out.read_text())["scaling"]
+    assert [row["population"] for row in rows] == [1, 2]
+    assert all(row["batched_s"] > 0 and row["plain_s"] > 0 for row in rows)
+    assert "P=2" in capsys.readouterr().out
+
+
+def test_rounds_alternate_order_and_ratios_pair_rounds():
+    calls = []
+    runs = {name: (lambda name=name: calls.append(name) or 4) for name in ("a", "b")}
+    times = time_rounds(runs, repeats=3)
+    assert calls == ["a", "b", "b", "a", "a", "b"]
+    assert all(len(values) == 3 and min(values) >= 0 for values in times.values())
+    ratio = same_round_ratio({"plain": [2.0, 4.0, 3.0], "x": [1.0, 4.0, 6.0]}, "x", "plain")
+    assert ratio == pytest.approx(1.0)
+    assert same_round_ratio({"x": [1.0]}, "x", "plain") is None
+
+
+def test_prompts_cycle_and_unknown_models_are_named():
+    pairs = bench_pairs(70)
+    assert len(pairs) == 70 and pairs[60] == pairs[0]
+    with pytest.raises(SystemExit, match="tiny-llama"):
+        model_settings("no-such-model")
