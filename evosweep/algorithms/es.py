@@ -33,7 +33,7 @@ class ESConfig:
     population_size: int = 8
     generations: int = 12
     sigma: float = 0.02
-    learning_rate: float = 0.01
+    learning_rate: float = 0.002
     antithetic: bool = True
     fitness_shaping: str = "centered_rank"
     optimizer: str = "sgd"
