@@ -75,10 +75,7 @@ def test_a_checkpoint_killed_mid_write_is_never_corrupt(tmp_path):
     assert bool((state["weights"] == state["round"]).all())
 
 
-@pytest.mark.parametrize("algorithm", [
-    "es", "hybrid",  # hybrid covers the GA and the policy-gradient trainer
-    pytest.param("ga", marks=pytest.mark.slow), pytest.param("pg", marks=pytest.mark.slow),
-])
+@pytest.mark.parametrize("algorithm", sorted(ALGORITHMS))
 def test_interrupted_mid_generation_resumes_exactly(compose_config, tmp_path, monkeypatch, algorithm):
     overrides = TINY_RUN + ["reward=chrf", "algorithm.generations=4", *ALGORITHMS[algorithm]]
     if algorithm == "pg":
