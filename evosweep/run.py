@@ -64,9 +64,9 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         return float(checkpoint["final"])
     generator = seed_everything(settings.seed)
 
+    task = load_task(settings.task)  # before the model: a bad file fails in a second, not 20
     device = resolve_device(settings.device)
     loaded = load_model(settings.model, device)
-    task = load_task(settings.task)
     layout = LoraLayout.from_model(loaded.model, settings.model.lora)
     lora = BatchedLora(loaded.model, layout)
     evaluator = PopulationEvaluator(loaded, lora, settings.reward, settings.eval)
