@@ -44,6 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--new-tokens", type=int, default=20, help="tokens generated per row")
     parser.add_argument("--batch-size", type=int, default=EvalSettings.batch_size,
                         help="rows per pass (eval.batch_size), the same for batched, plain and peft_mixed")
+    parser.add_argument("--share-prefix", action=argparse.BooleanOptionalAction, default=True,
+                        help="batched: prefill the prompts' common head once per member")
     parser.add_argument("--repeats", type=int, default=3, help="timed rounds per method")
     parser.add_argument("--seed-loop-members", type=int, default=1,
                         help="members the slow seed loop times; its per-eval rate is extrapolated")
@@ -107,7 +109,8 @@ def peak_rss_mb() -> float:
 def _header(args: argparse.Namespace) -> str:
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
     return (f"evosweep bench: model={args.model} P={args.population} N={args.prompts} "
-            f"new_tokens={args.new_tokens} batch_size={args.batch_size} repeats={args.repeats} "
+            f"new_tokens={args.new_tokens} batch_size={args.batch_size} share_prefix={args.share_prefix} "
+            f"repeats={args.repeats} "
             f"threads={torch.get_num_threads()} cpus={os.cpu_count()} load avg {load}")
 
 
@@ -181,12 +184,14 @@ def main(argv: list[str] | None = None) -> int:
     layout = LoraLayout.from_model(loaded.model, settings.lora)
     methods = ["batched", "plain"] if args.scaling else args.methods.split(",")
     population = bench_population(layout, max(args.scaling or [args.population]))
-    eval_settings = EvalSettings(batch_size=args.batch_size, max_new_tokens=args.new_tokens)
+    eval_settings = EvalSettings(batch_size=args.batch_size, max_new_tokens=args.new_tokens,
+                                 share_prompt_prefix=args.share_prefix)
     contenders = Contenders(loaded, layout, population, bench_pairs(args.prompts), eval_settings,
                             tuple(methods))
     print(_header(args), flush=True)
     grid = {"model": args.model, "population": args.population, "prompts": args.prompts,
-            "new_tokens": args.new_tokens, "batch_size": args.batch_size, "repeats": args.repeats,
+            "new_tokens": args.new_tokens, "batch_size": args.batch_size,
+            "share_prefix": args.share_prefix, "repeats": args.repeats,
             "seed_loop_members": min(args.seed_loop_members, args.population),
             "threads": torch.get_num_threads()}
     if args.scaling:

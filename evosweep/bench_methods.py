@@ -2,7 +2,8 @@
 
 - ``seed_loop``: the original design: one peft adapter, its weights copied in
   for each member, then ``generate`` one prompt at a time.
-- ``batched``: evosweep's :class:`PopulationEvaluator` (one batched pass per chunk).
+- ``batched``: evosweep's :class:`PopulationEvaluator` (one batched pass per chunk,
+  the prompts' common head prefilled once per member unless ``--no-share-prefix``).
 - ``plain``: the same chunks through the base model without LoRA: the ceiling.
 - ``peft_mixed``: peft with all P adapters loaded and ``generate(adapter_names=...)``.
 

@@ -16,6 +16,7 @@ import torch
 from evosweep.config_checks import require_non_negative, require_positive
 from evosweep.lora_batch import BatchedLora
 from evosweep.models import LoadedModel
+from evosweep.prompt_prefix import encode_shared_prefix, prefill_head
 from evosweep.rewards.guarded import guard, require_some_member_scored
 from evosweep.tasks import Pair
 
@@ -29,6 +30,8 @@ class EvalSettings:
     do_sample: bool = False
     temperature: float = 1.0
     top_p: float = 1.0
+    # run the prompts' common head (chat template, system prompt) once per member
+    share_prompt_prefix: bool = True
 
     def __post_init__(self) -> None:
         require_positive("eval.batch_size", self.batch_size)
@@ -105,18 +108,32 @@ class PopulationEvaluator:
         )
         return {key: encoded[key].to(self._device) for key in ("input_ids", "attention_mask")}
 
+    def _encode_shared_prefix(self, pairs: list[Pair]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """Rows ``[common head][padding][rest]`` and the head's ids (see evosweep.prompt_prefix)."""
+        texts = [self.loaded.format_prompt(pair.prompt) for pair in pairs]
+        shared = encode_shared_prefix(self.loaded.tokenizer, texts,
+                                      add_special_tokens=not self.loaded.settings.chat_template)
+        rows = {"input_ids": shared.input_ids, "attention_mask": shared.attention_mask}
+        return {key: value.to(self._device) for key, value in rows.items()}, shared.head
+
     def generate(self, population: torch.Tensor, pairs: list[Pair]) -> list[list[str]]:
         """Each member's continuation of each prompt: ``[P][N]`` strings."""
-        encoded = self._encode_prompts(pairs)
+        head = torch.zeros(0, dtype=torch.long)
+        if self.settings.share_prompt_prefix:
+            encoded, head = self._encode_shared_prefix(pairs)
+        else:
+            encoded = self._encode_prompts(pairs)
         prompt_len = encoded["input_ids"].shape[1]
-        tokenizer = self.loaded.tokenizer
+        tokenizer, model = self.loaded.tokenizer, self.loaded.model
         texts: list[list[str]] = [[""] * len(pairs) for _ in range(population.shape[0])]
         for members, prompts in chunk_grid(population.shape[0], len(pairs), self.settings.batch_size):
             rows = grid_rows(encoded, members, prompts)  # input_ids, attention_mask: (p*n, L)
-            with self.lora.members(population[members]):
-                out = self.loaded.model.generate(**rows, **self._generation_kwargs())  # (p*n, L+T)
+            count, n = members.stop - members.start, prompts.stop - prompts.start
+            with torch.no_grad(), self.lora.members(population[members]):
+                cache = prefill_head(model, head, count, n)  # the head once per member
+                out = model.generate(**rows, cache=cache,
+                                     **self._generation_kwargs())  # (p*n, L+T)
             decoded = tokenizer.batch_decode(out[:, prompt_len:], skip_special_tokens=True)
-            n = prompts.stop - prompts.start
             for row, text in enumerate(decoded):
                 texts[members.start + row // n][prompts.start + row % n] = text.strip()
             if self.on_chunk:

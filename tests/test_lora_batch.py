@@ -15,6 +15,9 @@ from evosweep.rewards.sacrebleu_metrics import ChrfReward
 from evosweep.tasks import Pair
 
 PAIRS = [Pair("hello there", "general"), Pair("a", "bc"), Pair("longer prompt here!", "x")]
+# prompts with a common head: the evaluator prefills the head once per member
+HEADED = [Pair("Translate to English: chat", "cat"), Pair("Translate to English: pomme de terre", "potato"),
+          Pair("Translate to English: ami", "friend")]
 
 
 def _population(layout: LoraLayout, size: int) -> torch.Tensor:
@@ -31,18 +34,18 @@ def _peft_alone(settings, layout, member, tmp_path, name):
 
 
 @pytest.mark.parametrize("fixture", ["tiny_gpt2", "tiny_llama"])
-@pytest.mark.parametrize("batch_size", [64, 4])
-def test_batched_greedy_tokens_match_peft_member_by_member(fixture, batch_size, tmp_path, request):
+@pytest.mark.parametrize(("batch_size", "pairs"), [(64, PAIRS), (4, PAIRS), (64, HEADED), (2, HEADED)])
+def test_batched_greedy_tokens_match_peft_member_by_member(fixture, batch_size, pairs, tmp_path, request):
     loaded = request.getfixturevalue(fixture)
     layout = LoraLayout.from_model(loaded.model, loaded.settings.lora)
     population = _population(layout, 3)
     evaluator = PopulationEvaluator(loaded, BatchedLora(loaded.model, layout), ChrfReward(),
                                     EvalSettings(batch_size=batch_size, max_new_tokens=6))
-    batched = evaluator.generate(population, PAIRS)
+    batched = evaluator.generate(population, pairs)
     for index in range(population.shape[0]):
         peft_model, fresh = _peft_alone(loaded.settings, layout, population[index], tmp_path,
                                         f"m{index}")
-        for column, pair in enumerate(PAIRS):
+        for column, pair in enumerate(pairs):
             ids = fresh.tokenizer(pair.prompt, return_tensors="pt")
             out = peft_model.generate(**ids, max_new_tokens=6, do_sample=False,
                                       pad_token_id=fresh.tokenizer.pad_token_id)
@@ -156,22 +159,34 @@ def test_rows_that_do_not_split_into_members_are_refused(tiny_llama):
         tiny_llama.model(input_ids=torch.ones(3, 2, dtype=torch.long))
 
 
+def _generator(loaded, members: int, pairs: list[Pair]):
+    """generate(**eval settings) -> texts of ``members`` fixed members on ``pairs``."""
+    layout = LoraLayout.from_model(loaded.model, loaded.settings.lora)
+    population, lora = _population(layout, members), BatchedLora(loaded.model, layout)
+
+    def generate(**settings) -> list[list[str]]:
+        evaluator = PopulationEvaluator(loaded, lora, ChrfReward(), EvalSettings(**settings))
+        return evaluator.generate(population, pairs)
+
+    return generate
+
+
 @pytest.mark.parametrize("fixture", ["tiny_gpt2", "tiny_llama"])
 def test_sampled_generation_is_seeded_and_uses_each_members_logits(fixture, request):
-    loaded = request.getfixturevalue(fixture)
-    layout = LoraLayout.from_model(loaded.model, loaded.settings.lora)
-    population = _population(layout, 3)
-    lora = BatchedLora(loaded.model, layout)
-
-    def run(batch_size: int, **sampling) -> list[list[str]]:
-        settings = EvalSettings(batch_size=batch_size, max_new_tokens=6, **sampling)
-        return PopulationEvaluator(loaded, lora, ChrfReward(), settings).generate(population, PAIRS)
-
-    greedy = run(4)
+    run = _generator(request.getfixturevalue(fixture), 3, PAIRS)
+    greedy = run(batch_size=4, max_new_tokens=6)
     assert len({tuple(texts) for texts in greedy}) > 1, "members must answer differently"
     torch.manual_seed(3)
-    sampled = run(4, do_sample=True)
+    sampled = run(batch_size=4, max_new_tokens=6, do_sample=True)
     torch.manual_seed(3)
-    assert run(4, do_sample=True) == sampled
+    assert run(batch_size=4, max_new_tokens=6, do_sample=True) == sampled
     # near-zero temperature: sampling must follow each member's own argmax
-    assert run(64, do_sample=True, temperature=1e-4) == greedy
+    assert run(max_new_tokens=6, do_sample=True, temperature=1e-4) == greedy
+
+
+@pytest.mark.parametrize("fixture", ["tiny_gpt2", "tiny_llama"])
+def test_shared_prompt_head_gives_the_texts_of_plain_left_padding(fixture, request):
+    run = _generator(request.getfixturevalue(fixture), 4, HEADED)
+    plain = run(max_new_tokens=8, share_prompt_prefix=False)
+    assert run(max_new_tokens=8) == plain
+    assert run(max_new_tokens=8, batch_size=5) == plain  # one member (3 rows) per chunk
