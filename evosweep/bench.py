@@ -108,28 +108,30 @@ def peak_rss_mb() -> float:
 
 def _header(args: argparse.Namespace) -> str:
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    return (f"evosweep bench: model={args.model} P={args.population} N={args.prompts} "
+    sizes = ",".join(map(str, args.scaling)) if args.scaling else args.population
+    return (f"evosweep bench: model={args.model} P={sizes} N={args.prompts} "
             f"new_tokens={args.new_tokens} batch_size={args.batch_size} share_prefix={args.share_prefix} "
             f"repeats={args.repeats} "
             f"threads={torch.get_num_threads()} cpus={os.cpu_count()} load avg {load}")
 
 
 def format_table(times: dict[str, list[float]], args: argparse.Namespace) -> str:
-    """One line per method: evals/s (best round), s per eval, x plain, x seed loop."""
+    """One line per method: evals/s (best round), x plain, x seed loop, every round's evals/s."""
     best = {name: min(values) for name, values in times.items()}
-    lines = [f"{'method':<12}{'evals/s':>9}{'s/eval':>9}{'x plain':>9}{'x seed loop':>13}"]
+    lines = [f"{'method':<12}{'evals/s':>9}{'x plain':>9}{'x seed loop':>13}   rounds (evals/s)"]
     for name in METHODS:
         if name not in best:
             continue
         vs_plain = same_round_ratio(times, name, "plain")
         vs_seed = best["seed_loop"] / best[name] if "seed_loop" in best else None
         label = name + ("*" if name == "seed_loop" else "")
-        lines.append(f"{label:<12}{1 / best[name]:>9.2f}{best[name]:>9.3f}"
-                     f"{_fmt(vs_plain):>9}{_fmt(vs_seed):>13}")
+        rounds = " ".join(f"{1 / seconds:.2f}" for seconds in times[name])
+        lines.append(f"{label:<12}{1 / best[name]:>9.2f}{_fmt(vs_plain):>9}{_fmt(vs_seed):>13}   {rounds}")
     if "seed_loop" in best:
         timed = min(args.seed_loop_members, args.population)
         lines.append(f"* seed_loop: {timed} of {args.population} members timed ({timed * args.prompts} "
                      "evals per round), its rate per eval stands for the whole grid")
+    lines.append("evals/s: best round; x plain: median of same-round ratios; x seed loop: best vs best")
     return "\n".join(lines)
 
 
