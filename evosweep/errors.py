@@ -13,6 +13,7 @@ class ConfigError(EvosweepError, ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+        self.message = message
 
 
 class TaskFileError(EvosweepError, ValueError):
@@ -25,3 +26,7 @@ class ModelLoadError(EvosweepError, OSError):
 
 class RewardError(EvosweepError, RuntimeError):
     """A reward failed for every member of the population."""
+
+
+class CheckpointError(EvosweepError, ValueError):
+    """A run folder's checkpoint cannot be used; the message names the file."""

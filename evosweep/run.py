@@ -15,18 +15,13 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
-from evosweep.algorithms.context import AlgorithmContext
-from evosweep.checkpoint import capture_rng, restore_rng, resumable_checkpoint, save_checkpoint
-from evosweep.config import RunSettings, build_settings, flat_params
-from evosweep.evaluate import PopulationEvaluator
-from evosweep.lora_batch import BatchedLora
-from evosweep.models import load_model, resolve_device
-from evosweep.plots import plot_fitness_curve
-from evosweep.population import LoraLayout
-from evosweep.resume import log_generation, relog_missing
-from evosweep.summary import sample_table, summary_table
-from evosweep.tasks import load_task
-from evosweep.tracking import make_tracker
+from evosweep.assemble import assemble
+from evosweep.evaluation.heldout import HeldoutCheck, check_heldout
+from evosweep.finish import finish_run
+from evosweep.settings.build import RunSettings, build_settings, flat_params
+from evosweep.tracking.checkpoint import capture_rng, restore_rng, resumable_checkpoint, save_checkpoint
+from evosweep.tracking.mlflow_tracker import make_tracker
+from evosweep.tracking.relog import log_generation, relog_missing
 
 log = logging.getLogger("evosweep")
 
@@ -36,16 +31,6 @@ def seed_everything(seed: int) -> torch.Generator:
     random.seed(seed)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
-
-
-def _trial_tags(settings: RunSettings) -> dict[str, str]:
-    trial = settings.optuna_trial or {}
-    tags = {}
-    if trial.get("mlflow_parent_run_id"):
-        tags["mlflow.parentRunId"] = str(trial["mlflow_parent_run_id"])
-    if trial.get("trial_number") is not None:
-        tags["optuna.trial_number"] = str(trial["trial_number"])
-    return tags
 
 
 def run(cfg: DictConfig, output_dir: Path) -> float:
@@ -62,52 +47,32 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
     if checkpoint is not None and "final" in checkpoint:
         log.info("%s already finished; held-out final %.4f", output_dir, checkpoint["final"])
         return float(checkpoint["final"])
-    generator = seed_everything(settings.seed)
-
-    task = load_task(settings.task)  # before the model: a bad file fails in a second, not 20
-    device = resolve_device(settings.device)
-    loaded = load_model(settings.model, device)
-    layout = LoraLayout.from_model(loaded.model, settings.model.lora)
-    lora = BatchedLora(loaded.model, layout)
-    evaluator = PopulationEvaluator(loaded, lora, settings.reward, settings.eval)
-    context = AlgorithmContext(
-        initial_member=layout.initial_member(generator), generator=generator,
-        selection=settings.selection, crossover=settings.crossover,
-        mutation=settings.mutation, schedule=settings.schedule, loaded=loaded, layout=layout,
-        lora=lora, evaluator=evaluator, reward=settings.reward, train_pairs=task.train,
-    )
-    algorithm = settings.algorithm.build(context)
-    reporter = None
-    if settings.optuna_trial is not None:
-        from evosweep.trial_report import TrialReporter
-
-        reporter = TrialReporter.from_config(settings.optuna_trial)
-        if settings.tracking.run_name is None:
-            settings.tracking.run_name = f"trial-{settings.optuna_trial.get('trial_number')}"
+    parts = assemble(settings, seed_everything(settings.seed))
+    algorithm, evaluator, task = parts.algorithm, parts.evaluator, parts.task
+    reporter = _trial_reporter(settings)
     tracker = make_tracker(settings.tracking)
 
     def save(**extra) -> None:
         save_checkpoint(output_dir, {
             "algorithm": algorithm.state_dict(), "history": history, "rl_history": rl_history,
-            "base_heldout": base_heldout, "rng": capture_rng(), "mlflow_run_id": tracker.run_id,
-            "config": params, **extra,
+            "base": base, "rng": capture_rng(), "mlflow_run_id": tracker.run_id, "config": params,
+            **extra,
         })
 
     if checkpoint is not None:
         algorithm.load_state_dict(checkpoint["algorithm"])
-        history, rl_history = checkpoint["history"], checkpoint.get("rl_history", [])
-        base_heldout = checkpoint["base_heldout"]
+        history, rl_history, base = checkpoint["history"], checkpoint["rl_history"], checkpoint["base"]
         restore_rng(checkpoint["rng"])
         tracker.start({}, {}, run_id=checkpoint.get("mlflow_run_id"))
         relog_missing(tracker, checkpoint)
         log.info("resumed from %s at generation %d", output_dir, algorithm.generation)
     else:
         history, rl_history = [], []
-        base_heldout = float(evaluator.evaluate(context.initial_member[None], task.heldout).fitness[0])
-        tags = {"evosweep.output_dir": str(output_dir), **_trial_tags(settings)}
-        tracker.start(params, tags)
+        base = check_heldout(evaluator, parts.initial_member, task.heldout).metrics("heldout/base_")
+        base["heldout/base"] = base.pop("heldout/base_best")
+        tracker.start(params, {"evosweep.output_dir": str(output_dir), **_trial_tags(settings)})
         save()  # generation 0: a kill from here on resumes into the same tracker run
-        tracker.log_metrics({"heldout/base": base_heldout}, step=0)
+        tracker.log_metrics(base, step=0)
         OmegaConf.save(cfg, output_dir / "config_resolved.yaml", resolve=True)
         tracker.log_artifact(output_dir / "config_resolved.yaml", "config")
 
@@ -118,39 +83,25 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
                    desc="generations", unit="gen", dynamic_ncols=True)
         for generation in bar:
             started = time.perf_counter()
-            population = algorithm.ask()  # (P, D)
-            evaluation = evaluator.evaluate(population, task.train)
+            evaluation = evaluator.evaluate(algorithm.ask(), task.train)  # scores (P, N)
             evaluated = time.perf_counter()
             extra = algorithm.tell(evaluation.fitness)
             steps = algorithm.step_metrics() if hasattr(algorithm, "step_metrics") else []
-            best = algorithm.best_member()
-            heldout = float(evaluator.evaluate(best[None], task.heldout).fitness[0])
-            fitness = evaluation.fitness
-            failed = fitness.isnan()  # members whose reward failed: counted, left out of the stats
-            fitness = fitness[~failed] if not failed.all() else fitness
-            evals = evaluation.scores.numel()
-            metrics = {
-                "fitness/best": float(fitness.max()),
-                "fitness/mean": float(fitness.mean()),
-                "fitness/std": float(fitness.std()) if fitness.numel() > 1 else 0.0,
-                "fitness/failed_members": float(failed.sum()),
-                "heldout/best": heldout,
-                "perf/evals_per_s": evals / max(evaluated - started, 1e-9),
-                "perf/generation_s": time.perf_counter() - started,
-                # RL algorithms count the completions they sampled and scored
-                "perf/reward_evals": float(evals + extra.get("perf/rl_reward_evals", 0)),
-                **extra,
-            }
-            history.append({"generation": generation, **metrics})
+            heldout = check_heldout(evaluator, algorithm.best_member(), task.heldout)
+            row = {"generation": generation,
+                   **generation_metrics(evaluation.fitness, evaluation.scores.numel(), heldout,
+                                        evaluated - started, extra),
+                   "perf/generation_s": time.perf_counter() - started}
+            history.append(row)
             rl_history.extend(steps)
             save()  # before logging: the tracker never gets ahead of the checkpoint
-            log_generation(tracker, history[-1], steps)
-            bar.set_postfix(best=f"{metrics['fitness/best']:.4f}", heldout=f"{heldout:.4f}")
+            log_generation(tracker, row, steps)
+            bar.set_postfix(best=f"{row['fitness/best']:.4f}", heldout=f"{heldout.reward:.4f}",
+                            exact=f"{heldout.exact:.0%}")
             if reporter is not None:
-                reporter.report(generation, heldout)
+                reporter.report(generation, heldout.reward)
         bar.close()
-        final = _finish(settings, output_dir, evaluator, algorithm, task, history,
-                        base_heldout, tracker, layout, context.initial_member)
+        final = finish_run(settings, output_dir, parts, history, base, tracker)
         save(final=final)
         status = "FINISHED"
         tracker.set_tags({"optuna.state": "COMPLETE"} if reporter else {})
@@ -165,37 +116,41 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         tracker.end(status)
 
 
-def _finish(settings, output_dir, evaluator, algorithm, task, history, base_heldout,
-            tracker, layout, initial_member) -> float:
-    """Save the best adapter, plot, sample answers, print the summary; return the objective."""
-    best = algorithm.best_member()
-    final = float(evaluator.evaluate(best[None], task.heldout).fitness[0])
-    tracker.log_metrics({"heldout/final": final}, step=len(history))
-    adapter_dir = layout.save_adapter(best, output_dir / "adapters" / "best",
-                                      settings.model.name_or_path)
-    tracker.log_artifact(adapter_dir, "adapters/best")
-    if history:
-        plot = plot_fitness_curve(history, output_dir / "fitness_curve.png",
-                                  f"{settings.algorithm.name} on {task.name}")
-        tracker.log_artifact(plot, "plots")
-    pairs = task.heldout
-    members = torch.stack([initial_member, best])
-    answers = evaluator.generate(members, pairs)
-    samples = sample_table([p.prompt for p in pairs], [p.reference for p in pairs],
-                           answers[0], answers[1])
-    rows = [
-        ("task / reward", f"{task.name} / {type(settings.reward).__name__}"),
-        ("algorithm", f"{settings.algorithm.name}, P={getattr(settings.algorithm, 'population_size', '-')}"
-                      f", {len(history)} generations"),
-        ("train best (first -> last gen)",
-         f"{history[0]['fitness/best']:.4f} -> {history[-1]['fitness/best']:.4f}" if history else "-"),
-        ("held-out base", f"{base_heldout:.4f}"),
-        ("held-out final best", f"{final:.4f} ({final - base_heldout:+.4f})"),
-        ("reward evals", f"{sum(row['perf/reward_evals'] for row in history):.0f}"),
-        ("adapter", str(adapter_dir)),
-    ]
-    text = f"{summary_table(rows)}\n\nHeld-out answers (greedy):\n\n{samples}\n"
-    (output_dir / "summary.md").write_text(text)
-    tracker.log_artifact(output_dir / "summary.md", "summary")
-    print("\n" + text, flush=True)
-    return final
+def generation_metrics(fitness: torch.Tensor, evals: int, heldout: HeldoutCheck, eval_s: float,
+                       extra: dict[str, float]) -> dict[str, float]:
+    """One generation's metrics; members whose reward failed (NaN) are counted, not averaged."""
+    failed = fitness.isnan()
+    scored = fitness[~failed] if not failed.all() else fitness
+    return {
+        "fitness/best": float(scored.max()),
+        "fitness/mean": float(scored.mean()),
+        "fitness/std": float(scored.std()) if scored.numel() > 1 else 0.0,
+        "fitness/failed_members": float(failed.sum()),
+        **heldout.metrics(),
+        "perf/evals_per_s": evals / max(eval_s, 1e-9),
+        # RL algorithms count the completions they sampled and scored
+        "perf/reward_evals": float(evals + extra.get("perf/rl_reward_evals", 0)),
+        **extra,
+    }
+
+
+def _trial_reporter(settings: RunSettings):
+    """The Optuna trial's reporter inside a sweep (its runs are named trial-N), else None."""
+    if settings.optuna_trial is None:
+        return None
+    from evosweep.tracking.pruning import TrialReporter
+
+    if settings.tracking.run_name is None:
+        settings.tracking.run_name = f"trial-{settings.optuna_trial.get('trial_number')}"
+    return TrialReporter.from_config(settings.optuna_trial)
+
+
+def _trial_tags(settings: RunSettings) -> dict[str, str]:
+    trial = settings.optuna_trial or {}
+    tags = {}
+    if trial.get("mlflow_parent_run_id"):
+        tags["mlflow.parentRunId"] = str(trial["mlflow_parent_run_id"])
+    if trial.get("trial_number") is not None:
+        tags["optuna.trial_number"] = str(trial["trial_number"])
+    return tags
+

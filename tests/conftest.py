@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import pytest
-from hydra import compose, initialize_config_dir
+# no usage telemetry from MLflow in tests (set before mlflow is imported)
+os.environ.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
 
-from evosweep.models import LoraSettings, ModelSettings, load_model
+import pytest  # noqa: E402
+from hydra import compose, initialize_config_dir  # noqa: E402
+
+from evosweep.models.loading import load_model  # noqa: E402
+from evosweep.settings.model import LoraSettings, ModelSettings  # noqa: E402
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from evosweep.bench import bench_pairs, main, model_settings, same_round_ratio, time_rounds
+from evosweep.bench.cli import bench_pairs, main, model_settings, same_round_ratio, time_rounds
 
 METHOD_KEYS = ("seed_loop", "batched", "plain", "peft_mixed")
 

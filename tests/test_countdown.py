@@ -8,12 +8,12 @@ from fractions import Fraction
 import pytest
 from test_rewards_runs import SHORT, run_in_range
 
-from evosweep.config import build_settings
-from evosweep.countdown import CountdownProblem, countdown_splits
 from evosweep.errors import ConfigError
 from evosweep.rewards.arithmetic import ExpressionError, evaluate
-from evosweep.rewards.countdown import CountdownReward
-from evosweep.tasks import load_task
+from evosweep.rewards.countdown_verifier import CountdownReward
+from evosweep.settings.build import build_settings
+from evosweep.tasks.countdown import CountdownProblem, countdown_splits
+from evosweep.tasks.pairs import load_task
 
 PROBLEM = CountdownProblem(numbers=(3, 7, 25), target=46)
 REFERENCE = PROBLEM.to_reference()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from evosweep.checkpoint import load_checkpoint
 from evosweep.run import run
+from evosweep.tracking.checkpoint import load_checkpoint
 
 
 @pytest.mark.slow
@@ -15,7 +15,10 @@ def test_default_config_runs_on_the_embedded_model(compose_config, tmp_path):
     objective = run(cfg, tmp_path)
     history = load_checkpoint(tmp_path)["history"]
     assert len(history) == 2
-    assert objective < 0  # mean log-probability per token
+    # the objective is the final best's held-out reward: the last generation's best member
+    assert objective == pytest.approx(history[-1]["heldout/best"], abs=1e-6)
+    assert 0.0 <= history[-1]["heldout/exact"] <= 1.0 and history[-1]["heldout/answer_words"] > 0
     assert (tmp_path / "adapters" / "best" / "adapter_model.safetensors").is_file()
     summary = (tmp_path / "summary.md").read_text()
-    assert "held-out final best" in summary and "| prompt | reference | base | evolved |" in summary
+    assert "held-out reward (base -> final best)" in summary
+    assert "| prompt | reference | base | evolved |" in summary

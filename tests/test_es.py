@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from evosweep.algorithms.es import ESConfig, EvolutionStrategy, seeded_noise
+from evosweep.algorithms.schedules import ConstantSchedule, LinearDecay
 from evosweep.algorithms.shaping import centered_ranks, zscores
-from evosweep.config import build_settings
 from evosweep.errors import ConfigError
-from evosweep.schedules import ConstantSchedule, LinearDecay
+from evosweep.settings.build import build_settings
 
 
 def make_es(dim: int = 6, seed: int = 0, schedule=None, **fields) -> EvolutionStrategy:

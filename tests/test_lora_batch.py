@@ -6,13 +6,15 @@ import pytest
 import torch
 from peft import PeftModel
 
-from evosweep.evaluate import EvalSettings, PopulationEvaluator, chunk_grid
-from evosweep.lora_batch import BatchedLora
-from evosweep.models import load_model
-from evosweep.population import LoraLayout
+from evosweep.evaluation.evaluator import PopulationEvaluator
+from evosweep.evaluation.grid import chunk_grid
+from evosweep.lora.batched import BatchedLora
+from evosweep.lora.layout import LoraLayout
+from evosweep.models.loading import load_model
 from evosweep.rewards.likelihood import LikelihoodReward
 from evosweep.rewards.sacrebleu_metrics import ChrfReward
-from evosweep.tasks import Pair
+from evosweep.settings.evaluation import EvalSettings
+from evosweep.tasks.pairs import Pair
 
 PAIRS = [Pair("hello there", "general"), Pair("a", "bc"), Pair("longer prompt here!", "x")]
 # prompts with a common head: the evaluator prefills the head once per member
@@ -83,7 +85,7 @@ def test_chunk_grid_covers_every_cell_once():
         seen = torch.zeros(members, prompts, dtype=torch.int32)
         for member_slice, prompt_slice in chunk_grid(members, prompts, batch):
             rows = (member_slice.stop - member_slice.start) * (prompt_slice.stop - prompt_slice.start)
-            assert rows <= max(batch, 1) or prompts > batch
+            assert rows <= batch
             seen[member_slice, prompt_slice] += 1
         assert torch.all(seen == 1)
 
@@ -190,3 +192,66 @@ def test_shared_prompt_head_gives_the_texts_of_plain_left_padding(fixture, reque
     plain = run(max_new_tokens=8, share_prompt_prefix=False)
     assert run(max_new_tokens=8) == plain
     assert run(max_new_tokens=8, batch_size=5) == plain  # one member (3 rows) per chunk
+
+
+def test_lora_dropout_applies_only_in_a_trainers_forward(tiny_llama):
+    """model.lora.dropout: train=True drops inputs before A (outputs vary), evaluation never does."""
+    import copy
+
+    from evosweep.lora.batched import BatchedLora
+    from evosweep.lora.layout import LoraLayout
+
+    settings = copy.deepcopy(tiny_llama.settings.lora)
+    settings.dropout = 0.5
+    layout = LoraLayout.from_model(tiny_llama.model, settings)
+    lora = BatchedLora(tiny_llama.model, layout)
+    member = layout.initial_member(torch.Generator().manual_seed(0))
+    member = member + 0.5 * torch.randn(member.shape, generator=torch.Generator().manual_seed(1))
+    ids = torch.tensor([[5, 6, 7, 8, 9]])
+
+    def logits(train: bool) -> torch.Tensor:
+        with torch.no_grad(), lora.members(member[None], train=train):
+            return tiny_llama.model(input_ids=ids).logits
+
+    assert torch.equal(logits(False), logits(False))
+    torch.manual_seed(0)
+    first, second = logits(True), logits(True)
+    assert not torch.equal(first, second)  # a fresh mask each forward
+    assert not torch.equal(first, logits(False))
+    assert torch.equal(logits(False), logits(False))  # leaving the block switched dropout off
+
+
+CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
+                 "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+
+
+def test_batched_equals_peft_with_the_chat_template_on_tiny_llama(tmp_path):
+    """Chat-formatted prompts (system prompt, shared head) give peft's greedy answers, member by member."""
+    import dataclasses
+
+    from evosweep.settings.model import LoraSettings, ModelSettings
+
+    settings = ModelSettings(name_or_path="builtin:tiny-llama", chat_template=True,
+                             system_prompt="Answer in one word.",
+                             lora=LoraSettings(r=4, alpha=8,
+                                               target_modules=["q_proj", "v_proj", "down_proj"]))
+    loaded = load_model(settings)
+    loaded.tokenizer.chat_template = CHAT_TEMPLATE
+    layout = LoraLayout.from_model(loaded.model, settings.lora)
+    population = _population(layout, 2)
+    evaluator = PopulationEvaluator(loaded, BatchedLora(loaded.model, layout), ChrfReward(),
+                                    EvalSettings(batch_size=4, max_new_tokens=5))
+    batched = evaluator.generate(population, HEADED)
+    assert loaded.format_prompt("chat").startswith("<|system|>Answer in one word.\n<|user|>chat")
+    for index in range(population.shape[0]):
+        peft_model, fresh = _peft_alone(dataclasses.replace(settings), layout, population[index],
+                                        tmp_path, f"chat{index}")
+        fresh.tokenizer.chat_template = CHAT_TEMPLATE
+        for column, pair in enumerate(HEADED):
+            text = fresh.format_prompt(pair.prompt)
+            ids = fresh.tokenizer(text, return_tensors="pt", add_special_tokens=False)
+            out = peft_model.generate(**ids, max_new_tokens=5, do_sample=False,
+                                      pad_token_id=fresh.tokenizer.pad_token_id)
+            alone = fresh.tokenizer.decode(out[0, ids["input_ids"].shape[1]:],
+                                           skip_special_tokens=True).strip()
+            assert batched[index][column] == alone, (index, column)

@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from evosweep.errors import ConfigError, ModelLoadError
-from evosweep.models import LoraSettings, ModelSettings, load_model
-from evosweep.tiny_models import build_tiny_gpt2, byte_level_tokenizer
+from evosweep.models.loading import load_model
+from evosweep.models.tiny import build_tiny_gpt2, byte_level_tokenizer
+from evosweep.settings.model import LoraSettings, ModelSettings
 
 
 def test_local_folder_loads_through_from_pretrained(tmp_path):

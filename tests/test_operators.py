@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from evosweep.config import build_settings
-from evosweep.errors import ConfigError
-from evosweep.operators import (
+from evosweep.algorithms.operators import (
     ArithmeticCrossover,
     GaussianMutation,
     NoCrossover,
@@ -17,7 +15,9 @@ from evosweep.operators import (
     TruncationSelection,
     UniformCrossover,
 )
-from evosweep.population import LoraLayout
+from evosweep.errors import ConfigError
+from evosweep.lora.layout import LoraLayout
+from evosweep.settings.build import build_settings
 
 
 def gen(seed: int = 0) -> torch.Generator:

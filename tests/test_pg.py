@@ -6,19 +6,20 @@ import pytest
 import torch
 
 from evosweep.algorithms.context import AlgorithmContext
-from evosweep.algorithms.policy_gradient import (
+from evosweep.algorithms.grpo import (
     PolicyGradientSettings,
     PolicyGradientTrainer,
     clipped_objective,
     group_advantages,
 )
 from evosweep.algorithms.rollouts import completion_logprobs, completion_mask, sample_rollout
-from evosweep.config import build_settings
 from evosweep.errors import ConfigError
-from evosweep.evaluate import EvalSettings, PopulationEvaluator
-from evosweep.lora_batch import BatchedLora
-from evosweep.population import LoraLayout
-from evosweep.tasks import Pair
+from evosweep.evaluation.evaluator import PopulationEvaluator
+from evosweep.lora.batched import BatchedLora
+from evosweep.lora.layout import LoraLayout
+from evosweep.settings.build import build_settings
+from evosweep.settings.evaluation import EvalSettings
+from evosweep.tasks.pairs import Pair
 
 PAIRS = [Pair("Say a:", "a"), Pair("Translate 'bonjour' to English:", "hello"), Pair("x", "y")]
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import torch
 from peft import PeftModel
 
-from evosweep.lora_batch import BatchedLora
-from evosweep.models import LoraSettings, ModelSettings, load_model
-from evosweep.population import LoraLayout
+from evosweep.lora.batched import BatchedLora
+from evosweep.lora.layout import LoraLayout
+from evosweep.models.loading import load_model
+from evosweep.settings.model import LoraSettings, ModelSettings
 
 
 def test_layout_covers_every_target_module(tiny_gpt2):

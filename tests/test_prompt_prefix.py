@@ -1,11 +1,11 @@
-"""Splitting prompts into a shared head and their rests (evosweep.prompt_prefix)."""
+"""Splitting prompts into a shared head and their rests (evosweep.evaluation.prompt_head)."""
 
 from __future__ import annotations
 
 import torch
 
-from evosweep.prompt_prefix import common_head_length, encode_shared_prefix, prefill_head
-from evosweep.tiny_models import byte_level_tokenizer
+from evosweep.evaluation.prompt_head import common_head_length, encode_shared_prefix, prefill_head
+from evosweep.models.tiny import byte_level_tokenizer
 
 
 def test_common_head_leaves_one_token_of_every_prompt():

@@ -1,6 +1,6 @@
 """End to end: a tiny 2-config x 2-seed experiment through multirun, MLflow and the report.
 
-Slow (about a minute on a busy 2-core CPU): four tiny-gpt2 runs in a Hydra multirun.
+About a minute on a busy 2-core CPU (four tiny-gpt2 runs in a Hydra multirun); part of ``make test``.
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ import pytest
 from mlflow.entities import Param
 from mlflow.tracking import MlflowClient
 
-from evosweep.report import build_report
+from evosweep.report.cli import build_report
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow
 
 EXPERIMENT = textwrap.dedent("""\
     # @package _global_

@@ -8,8 +8,8 @@ import pytest
 from mlflow.entities import Metric, Param
 from mlflow.tracking import MlflowClient
 
-from evosweep.report import build_report, main
-from evosweep.report_runs import ReportError
+from evosweep.report.cli import build_report, main
+from evosweep.report.runs import ReportError
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def store(tmp_path_factory) -> str:
 def test_cli_writes_table_plot_and_a_summary_run(store, tmp_path, capsys):
     assert main(["hand", "--tracking-uri", store, "--output-dir", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
-    assert "| `algorithm.sigma=1` | 0 1 (2) | 0.6000 ± 0.1414 | 2.5000 ± 0.7071 |" in out
+    assert "| `algorithm.sigma=1` | 0 1 (2) | 0.6000 ± 0.1414 | - | 2.5000 ± 0.7071 |" in out
     assert "`algorithm.sigma=2` seed 1: run s2-1" in out and "status RUNNING" in out
     with open(tmp_path / "out" / "report.csv") as handle:
         rows = list(csv.DictReader(handle))

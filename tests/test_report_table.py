@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from evosweep.report_plot import seed_band
-from evosweep.report_runs import RunRecord
-from evosweep.report_table import group_runs, markdown_table, problems, summary_rows, varying_keys
+from evosweep.report.plots import seed_band
+from evosweep.report.runs import RunRecord
+from evosweep.report.table import group_runs, markdown_table, problems, summary_rows, varying_keys
 
 
 def record(seed: int, final: float | None = 1.0, status: str = "FINISHED", **params: str) -> RunRecord:
@@ -20,14 +20,27 @@ def record(seed: int, final: float | None = 1.0, status: str = "FINISHED", **par
     )
 
 
+def test_runs_logged_before_a_class_moved_group_with_runs_after_it():
+    """``_target_`` paths change when code moves (evosweep.operators -> evosweep.algorithms.operators)."""
+    runs = [
+        record(0, **{"algorithm.name": "ga",
+                     "operators.mutation._target_": "evosweep.operators.GaussianMutation"}),
+        record(1, **{"algorithm.name": "ga",
+                     "operators.mutation._target_": "evosweep.algorithms.operators.GaussianMutation"}),
+    ]
+    configurations, keys = group_runs(runs)
+    assert keys == [] and len(configurations) == 1
+    assert configurations[0].seeds == ["0", "1"]
+
+
 def test_algorithm_name_alone_labels_an_algorithm_comparison():
     runs = [
         record(0, **{"algorithm.name": "ga", "algorithm._target_": "GA", "algorithm.elite": "2"}),
         record(0, **{"algorithm.name": "es", "algorithm._target_": "ES", "algorithm.sigma": "0.001"}),
         record(1, **{"algorithm.name": "ga", "algorithm._target_": "GA", "algorithm.elite": "2"}),
     ]
-    assert varying_keys(runs) == ["algorithm._target_", "algorithm.elite", "algorithm.name",
-                                  "algorithm.sigma"]  # seed and tracking.* never count
+    assert varying_keys(runs) == ["algorithm.elite", "algorithm.name",
+                                  "algorithm.sigma"]  # seed, tracking.* and _target_ never count
     configurations, _ = group_runs(runs)
     assert [c.label for c in configurations] == ["algorithm.name=ga", "algorithm.name=es"]
     assert [c.seeds for c in configurations] == [["0", "1"], ["0"]]

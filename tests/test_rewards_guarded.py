@@ -9,11 +9,12 @@ import pytest
 import torch
 
 from evosweep.errors import ConfigError, RewardError
-from evosweep.evaluate import EvalSettings, PopulationEvaluator
-from evosweep.lora_batch import BatchedLora
-from evosweep.population import LoraLayout
+from evosweep.evaluation.evaluator import PopulationEvaluator
+from evosweep.lora.batched import BatchedLora
+from evosweep.lora.layout import LoraLayout
 from evosweep.rewards.guarded import GuardedReward, guard, require_some_member_scored
-from evosweep.tasks import Pair
+from evosweep.settings.evaluation import EvalSettings
+from evosweep.tasks.pairs import Pair
 
 
 class Recording:

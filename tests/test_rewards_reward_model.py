@@ -9,11 +9,11 @@ import torch
 from test_rewards_runs import SHORT, run_in_range
 from transformers import GPT2Config, GPT2ForSequenceClassification
 
-from evosweep.config import build_settings
 from evosweep.errors import ConfigError, ModelLoadError
+from evosweep.models.tiny import byte_level_tokenizer
 from evosweep.rewards import reward_model as reward_model_module
 from evosweep.rewards.reward_model import RewardModelReward
-from evosweep.tiny_models import byte_level_tokenizer
+from evosweep.settings.build import build_settings
 
 LIKED = ["great", "this is great", "great work", "so great", "a great day"]
 DISLIKED = ["awful", "this is awful", "awful work", "so awful", "an awful day"]

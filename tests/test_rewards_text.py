@@ -7,7 +7,6 @@ import string
 
 import pytest
 
-from evosweep.config import build_settings
 from evosweep.errors import ConfigError
 from evosweep.rewards.composite import CompositeReward
 from evosweep.rewards.embedding import EmbeddingReward
@@ -15,6 +14,7 @@ from evosweep.rewards.length import LengthPenalty
 from evosweep.rewards.likelihood import LikelihoodReward
 from evosweep.rewards.sacrebleu_metrics import BleuReward, ChrfReward
 from evosweep.rewards.sentiment import SentimentReward
+from evosweep.settings.build import build_settings
 
 REFERENCES = ["the cat sits on the mat", "good morning to you", "hello"]
 

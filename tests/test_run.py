@@ -7,11 +7,12 @@ from conftest import TINY_RUN
 from mlflow.tracking import MlflowClient
 from peft import PeftModel
 
-from evosweep.checkpoint import load_checkpoint
-from evosweep.lora_batch import BatchedLora
-from evosweep.models import LoraSettings, ModelSettings, load_model
-from evosweep.population import LoraLayout
+from evosweep.lora.batched import BatchedLora
+from evosweep.lora.layout import LoraLayout
+from evosweep.models.loading import load_model
 from evosweep.run import run
+from evosweep.settings.model import LoraSettings, ModelSettings
+from evosweep.tracking.checkpoint import load_checkpoint
 
 LEARNING = ["model=tiny-gpt2", "task=fr_en", "task.max_train=4", "task.max_eval=4",
             "algorithm.population_size=8", "algorithm.generations=8",

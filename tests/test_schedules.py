@@ -6,9 +6,15 @@ import math
 
 import pytest
 
-from evosweep.config import build_settings
+from evosweep.algorithms.schedules import (
+    ConstantSchedule,
+    CosineDecay,
+    ExponentialDecay,
+    LinearDecay,
+    OneFifthRule,
+)
 from evosweep.errors import ConfigError
-from evosweep.schedules import ConstantSchedule, CosineDecay, ExponentialDecay, LinearDecay, OneFifthRule
+from evosweep.settings.build import build_settings
 
 
 def factors(schedule, total: int = 5) -> list[float]:
@@ -52,8 +58,8 @@ def test_invalid_schedules_name_the_field(compose_config, overrides, field):
 def test_ga_logs_the_scale_that_bred_each_generation(compose_config, tmp_path):
     from conftest import TINY_RUN
 
-    from evosweep.checkpoint import load_checkpoint
     from evosweep.run import run
+    from evosweep.tracking.checkpoint import load_checkpoint
 
     run(compose_config(TINY_RUN + ["algorithm.generations=3", "algorithm.mutation_scale=0.1",
                                    "schedule=linear", "schedule.final=0.5"]), tmp_path)
@@ -64,8 +70,8 @@ def test_ga_logs_the_scale_that_bred_each_generation(compose_config, tmp_path):
 def test_one_fifth_rule_drives_the_ga_scale(compose_config, tmp_path):
     from conftest import TINY_RUN
 
-    from evosweep.checkpoint import load_checkpoint
     from evosweep.run import run
+    from evosweep.tracking.checkpoint import load_checkpoint
 
     run(compose_config(TINY_RUN + ["algorithm.generations=4", "schedule=one_fifth", "schedule.step=2",
                                    "operators/selection=tournament", "operators/crossover=per_module"]),

@@ -1,4 +1,4 @@
-"""evosweep.trial_report: the job reports through the storage and is pruned by the study's pruner."""
+"""evosweep.tracking.pruning: the job reports through the storage and is pruned by the study's pruner."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 import optuna
 import pytest
 
-from evosweep.trial_report import PRUNER_ATTR, TrialReporter
+from evosweep.tracking.optuna_specs import PRUNER_ATTR
+from evosweep.tracking.pruning import TrialReporter
 
 
 def _study(tmp_path: Path, pruner_spec: object) -> tuple[optuna.Study, str]:
@@ -55,7 +56,9 @@ def test_no_pruner_never_prunes(tmp_path: Path) -> None:
     trial = study.ask()
     reporter = TrialReporter.from_config(_node(url, trial))
     for step in range(3):
-        reporter.report(step, -1e9)
+        reporter.report(step, -1e9)  # would be pruned by any pruner after the first trial
+    assert study.trials[trial.number].intermediate_values == {0: -1e9, 1: -1e9, 2: -1e9}
+    assert study.trials[trial.number].state == optuna.trial.TrialState.RUNNING
 
 
 def test_finished_trial_is_not_an_error(tmp_path: Path) -> None:
@@ -63,4 +66,5 @@ def test_finished_trial_is_not_an_error(tmp_path: Path) -> None:
     trial = study.ask()
     reporter = TrialReporter.from_config(_node(url, trial))
     study.tell(trial, state=optuna.trial.TrialState.FAIL)  # e.g. failed as stale meanwhile
-    reporter.report(0, 1.0)
+    reporter.report(0, 1.0)  # warns once, raises nothing
+    assert study.trials[trial.number].intermediate_values == {}

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from evosweep.errors import ConfigError, TaskFileError
-from evosweep.tasks import TaskSettings, load_jsonl, load_task
+from evosweep.settings.task import TaskSettings
+from evosweep.tasks.pairs import load_jsonl, load_task
 
 
 def test_bundled_french_english_task_has_enough_pairs():

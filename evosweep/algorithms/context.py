@@ -19,9 +19,9 @@ class AlgorithmContext:
     crossover: Any
     mutation: Any
     schedule: Any
-    loaded: Any = None  # evosweep.models.LoadedModel
-    layout: Any = None  # evosweep.population.LoraLayout
-    lora: Any = None  # evosweep.lora_batch.BatchedLora
-    evaluator: Any = None  # evosweep.evaluate.PopulationEvaluator
+    loaded: Any = None  # evosweep.models.loading.LoadedModel
+    layout: Any = None  # evosweep.lora.layout.LoraLayout
+    lora: Any = None  # evosweep.lora.batched.BatchedLora
+    evaluator: Any = None  # evosweep.evaluation.evaluator.PopulationEvaluator
     reward: Any = None
     train_pairs: Any = None

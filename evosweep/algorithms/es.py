@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import torch
 
-from evosweep.algorithms.shaping import SHAPINGS, shape_fitness
-from evosweep.config_checks import require_choice, require_non_negative, require_positive
+from evosweep.algorithms.shaping import SHAPINGS, failed_last, shape_fitness
 from evosweep.errors import ConfigError
+from evosweep.settings.checks import require_choice, require_non_negative, require_positive
 
 OPTIMIZERS = ("sgd", "adam")
 SEED_RANGE = 2**62
@@ -117,7 +117,7 @@ class EvolutionStrategy:
         self.center.grad = gradient
         self.optimizer.step()
         self.center.grad = None
-        scores = torch.nan_to_num(fitness.float(), nan=float("-inf"))
+        scores = failed_last(fitness)
         success = float((scores > self.previous_best).float().mean()) if self.generation else 0.0
         if self.generation:
             self.schedule.observe(success)

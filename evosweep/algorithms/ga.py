@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import torch
 
-from evosweep.config_checks import require_non_negative, require_positive
+from evosweep.algorithms.shaping import failed_last
 from evosweep.errors import ConfigError
+from evosweep.settings.checks import require_non_negative, require_positive
 
 
 @dataclass
@@ -87,7 +88,7 @@ class GeneticAlgorithm:
 
     def tell(self, fitness: torch.Tensor) -> dict[str, float]:
         """Record fitness of the asked population, then breed the next generation."""
-        scores = torch.nan_to_num(fitness.float(), nan=float("-inf"))
+        scores = failed_last(fitness)
         order = torch.argsort(scores, descending=True, stable=True)
         previous_best = self.best_fitness
         if scores[order[0]] > self.best_fitness or self.generation == 0:

@@ -3,7 +3,8 @@
 After every ``rl_every``-th generation is bred, a copy of the best elite gets
 ``rl_steps`` policy-gradient steps (the trainer of ``algorithm=pg``) and
 rejoins the population in place of the last child; the elite itself stays,
-so a step that hurts can never lose the best adapter found.
+so a step that hurts can never lose the best adapter found. No RL round runs
+after the last generation: its member would never be scored.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from dataclasses import dataclass, field
 import torch
 
 from evosweep.algorithms.ga import GAConfig, GeneticAlgorithm
-from evosweep.algorithms.policy_gradient import (
+from evosweep.algorithms.grpo import (
     PolicyGradientSettings,
     PolicyGradientTrainer,
     require_text_reward,
 )
-from evosweep.config_checks import require_positive
+from evosweep.settings.checks import require_positive
 
 
 @dataclass
@@ -63,7 +64,8 @@ class HybridAlgorithm(GeneticAlgorithm):
     def tell(self, fitness: torch.Tensor) -> dict[str, float]:
         metrics = super().tell(fitness)  # population now: elites (best first), then children
         self.last_steps = []
-        if self.generation % self.config.rl_every == 0:
+        more_generations = self.generation < self.config.generations
+        if more_generations and self.generation % self.config.rl_every == 0:
             self.trainer.load_member(self.population[0])
             self.last_steps = self.trainer.train(self.config.rl_steps)
             self.population[-1] = self.trainer.policy.detach().to(self.population.dtype)

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 
 import torch
 
-from evosweep.algorithms.policy_gradient import (
+from evosweep.algorithms.grpo import (
     PolicyGradientSettings,
     PolicyGradientTrainer,
     require_text_reward,
 )
-from evosweep.config_checks import require_positive
 from evosweep.errors import ConfigError
+from evosweep.settings.checks import require_positive
 
 
 @dataclass

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import torch
 
-from evosweep.tasks import Pair
+from evosweep.evaluation.logprobs import next_token_logprobs
+from evosweep.evaluation.prompts import encode_prompts
+from evosweep.tasks.pairs import Pair
 
 
 @dataclass
@@ -46,14 +48,6 @@ def completion_mask(completions: torch.Tensor, eos_ids: set[int]) -> torch.Tenso
     return (~ended_before).long()
 
 
-def encode_prompts(loaded, pairs: list[Pair], device: torch.device) -> dict[str, torch.Tensor]:
-    """Left-padded prompt ids and attention mask, formatted as the evaluator formats them."""
-    texts = [loaded.format_prompt(pair.prompt) for pair in pairs]
-    encoded = loaded.tokenizer(texts, return_tensors="pt", padding=True,
-                               add_special_tokens=not loaded.settings.chat_template)
-    return {key: value.to(device) for key, value in encoded.items()}
-
-
 @torch.no_grad()
 def sample_rollout(loaded, lora, member: torch.Tensor, pairs: list[Pair], group_size: int,
                    max_new_tokens: int, temperature: float, top_p: float) -> Rollout:
@@ -84,12 +78,10 @@ def completion_logprobs(loaded, rollout: Rollout, temperature: float) -> torch.T
     logits are divided by the sampling temperature, so with the sampling
     adapter set this is the distribution the tokens were drawn from.
     """
-    model = loaded.model
     positions = (rollout.attention.cumsum(dim=1) - 1).clamp(min=0)  # (R, L + T)
-    hidden = model.base_model(
-        input_ids=rollout.sequences, attention_mask=rollout.attention, position_ids=positions,
-    ).last_hidden_state  # (R, L + T, H)
-    start = rollout.prompt_length - 1  # position t predicts token t + 1
-    logits = model.get_output_embeddings()(hidden[:, start:-1]).float() / temperature  # (R, T, V)
-    logprobs = torch.log_softmax(logits, dim=-1)
-    return logprobs.gather(2, rollout.completions.unsqueeze(2)).squeeze(2)  # (R, T)
+    predicts = torch.zeros(rollout.sequences[:, 1:].shape, dtype=torch.bool,
+                           device=rollout.sequences.device)  # (R, L + T - 1)
+    predicts[:, rollout.prompt_length - 1:] = True  # position t predicts token t + 1
+    picked = next_token_logprobs(loaded.model, rollout.sequences, rollout.attention, predicts,
+                                 position_ids=positions, temperature=temperature)  # (R * T,)
+    return picked.view(rollout.completions.shape)  # (R, T)

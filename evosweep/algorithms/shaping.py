@@ -10,7 +10,13 @@ import torch
 SHAPINGS = ("centered_rank", "zscore")
 
 
-def _fill_failed(fitness: torch.Tensor) -> torch.Tensor:
+def failed_last(fitness: torch.Tensor) -> torch.Tensor:
+    """NaN (a failed member) -> -inf: it sorts after every scored member and is never preferred."""
+    return torch.nan_to_num(fitness.float(), nan=float("-inf"))
+
+
+def failed_as_lowest(fitness: torch.Tensor) -> torch.Tensor:
+    """NaN -> the lowest scored value (all zeros when none scored): finite, for weights."""
     fitness = fitness.float()
     failed = torch.isnan(fitness)
     if failed.all():
@@ -20,7 +26,7 @@ def _fill_failed(fitness: torch.Tensor) -> torch.Tensor:
 
 def centered_ranks(fitness: torch.Tensor) -> torch.Tensor:
     """Salimans et al. 2017: ranks scaled to [-0.5, 0.5] (ties keep their order)."""
-    fitness = _fill_failed(fitness)
+    fitness = failed_as_lowest(fitness)
     count = fitness.numel()
     ranks = torch.empty(count)
     ranks[torch.argsort(fitness, stable=True)] = torch.arange(count, dtype=torch.float32)
@@ -29,7 +35,7 @@ def centered_ranks(fitness: torch.Tensor) -> torch.Tensor:
 
 def zscores(fitness: torch.Tensor) -> torch.Tensor:
     """Qiu et al. 2025: ``(f - mean) / std``; all zeros when every member scored the same."""
-    fitness = _fill_failed(fitness)
+    fitness = failed_as_lowest(fitness)
     std = fitness.std(unbiased=False)
     if not std > 0:
         return torch.zeros_like(fitness)

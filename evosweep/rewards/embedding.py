@@ -6,9 +6,9 @@ from functools import lru_cache
 
 import torch
 
-from evosweep.config_checks import require_positive
 from evosweep.errors import ModelLoadError
-from evosweep.models import resolve_device
+from evosweep.models.device import resolve_device
+from evosweep.settings.checks import require_positive
 
 
 def bundled_minilm_path() -> str:

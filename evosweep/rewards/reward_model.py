@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from evosweep.config_checks import require_choice, require_positive
 from evosweep.errors import ConfigError, ModelLoadError
-from evosweep.models import resolve_device
+from evosweep.models.device import resolve_device
+from evosweep.settings.checks import require_choice, require_positive
 
 ACTIVATIONS = ("none", "sigmoid", "softmax")
 

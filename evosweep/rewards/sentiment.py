@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from evosweep.config_checks import require_choice
+from evosweep.settings.checks import require_choice
 
 SCORES = ("compound", "pos", "neu", "neg")
 

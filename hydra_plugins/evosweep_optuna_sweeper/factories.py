@@ -11,14 +11,16 @@ from collections.abc import Mapping
 from typing import Any
 
 import optuna
-from hydra.utils import instantiate
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-from .errors import SweeperConfigError
+from evosweep.tracking.optuna_specs import build_object
+from evosweep.tracking.optuna_specs import make_pruner as core_make_pruner
+from evosweep.tracking.optuna_specs import normalize_spec as core_normalize_spec
+
+from .errors import SweeperConfigError, as_sweeper_errors
 from .search_space import SearchSpace
 
 SAMPLER_FIELD = "hydra.sweeper.sampler"
-PRUNER_FIELD = "hydra.sweeper.pruner"
 
 SAMPLERS: dict[str, str] = {
     "tpe": "optuna.samplers.TPESampler",
@@ -30,16 +32,6 @@ SAMPLERS: dict[str, str] = {
     "nsgaiii": "optuna.samplers.NSGAIIISampler",
     "grid": "optuna.samplers.GridSampler",
     "bruteforce": "optuna.samplers.BruteForceSampler",
-}
-PRUNERS: dict[str, str] = {
-    "median": "optuna.pruners.MedianPruner",
-    "percentile": "optuna.pruners.PercentilePruner",
-    "hyperband": "optuna.pruners.HyperbandPruner",
-    "successive_halving": "optuna.pruners.SuccessiveHalvingPruner",
-    "threshold": "optuna.pruners.ThresholdPruner",
-    "patient": "optuna.pruners.PatientPruner",
-    "wilcoxon": "optuna.pruners.WilcoxonPruner",
-    "nop": "optuna.pruners.NopPruner",
 }
 # Extra packages some samplers import only when they first sample.
 _NEEDS = {"optuna.samplers.CmaEsSampler": "cmaes", "optuna.samplers.QMCSampler": "scipy",
@@ -67,42 +59,17 @@ def make_sampler(spec: Any, space: SearchSpace, n_objectives: int = 1) -> optuna
 
 
 def make_pruner(spec: Any) -> optuna.pruners.BasePruner:
-    """The pruner ``spec`` names (``None`` -> NopPruner: trials report but are never pruned)."""
-    target, kwargs = normalize_spec(spec, PRUNERS, PRUNER_FIELD, default=None)
-    if target is None:
-        return optuna.pruners.NopPruner()
-    if target == "optuna.pruners.PatientPruner":
-        wrapped = make_pruner(kwargs.pop("wrapped_pruner", None))
-        pruner = _build(target, kwargs, PRUNER_FIELD, wrapped_pruner=wrapped)
-    else:
-        pruner = _build(target, kwargs, PRUNER_FIELD)
-    if not isinstance(pruner, optuna.pruners.BasePruner):
-        raise SweeperConfigError(PRUNER_FIELD, f"{target} is not an Optuna pruner")
-    return pruner
+    """The pruner ``spec`` names (``None`` -> NopPruner); see evosweep.tracking.optuna_specs."""
+    with as_sweeper_errors():
+        return core_make_pruner(spec)
 
 
 def normalize_spec(
     spec: Any, names: Mapping[str, str], field: str, default: str | None
 ) -> tuple[str | None, dict[str, Any]]:
     """``spec`` -> (class path or None, keyword arguments), with errors naming ``field``."""
-    if spec is None or (isinstance(spec, str) and spec.lower() in ("", "none", "null")):
-        spec = default
-    if spec is None:
-        return None, {}
-    if isinstance(spec, str):
-        return _lookup(spec, names, field), {}
-    if not isinstance(spec, Mapping):
-        raise SweeperConfigError(field, f"expected a name or a mapping, got {spec!r}")
-    kwargs = {str(k): v for k, v in spec.items()}
-    name, target = kwargs.pop("name", None), kwargs.pop("_target_", None)
-    # `name` wins: a `_target_` beside it comes from the hydra/sweeper/sampler group default.
-    if name is not None:
-        return _lookup(name, names, field), kwargs
-    if target is None:
-        if default is None:
-            raise SweeperConfigError(field, "give 'name' (e.g. median) or '_target_'")
-        return _lookup(default, names, field), kwargs
-    return str(target), kwargs
+    with as_sweeper_errors():
+        return core_normalize_spec(spec, names, field, default)
 
 
 def grid_of(space: SearchSpace) -> dict[str, list[Any]]:
@@ -124,15 +91,6 @@ def grid_of(space: SearchSpace) -> dict[str, list[Any]]:
     return grid
 
 
-def _lookup(name: str, names: Mapping[str, str], field: str) -> str:
-    key = str(name).lower()
-    if key not in names:
-        raise SweeperConfigError(
-            field, f"unknown {field.rsplit('.', 1)[-1]} {name!r}; choose one of {', '.join(names)}"
-        )
-    return names[key]
-
-
 def _check_importable(target: str, field: str) -> None:
     package = _NEEDS.get(target)
     if package and importlib.util.find_spec(package) is None:
@@ -140,10 +98,5 @@ def _check_importable(target: str, field: str) -> None:
 
 
 def _build(target: str, kwargs: dict[str, Any], field: str, **objects: Any) -> Any:
-    """Instantiate ``target``; ``objects`` are ready-made arguments passed as they are."""
-    try:
-        return instantiate({"_target_": target, **kwargs}, _convert_="all", **objects)
-    except Exception as error:  # hydra wraps TypeError/ImportError in InstantiationException
-        cause = error.__cause__ or error
-        message = " ".join(str(cause).split())[:300] or type(cause).__name__
-        raise SweeperConfigError(field, f"cannot build {target}: {message}") from None
+    with as_sweeper_errors():
+        return build_object(target, kwargs, field, **objects)

@@ -18,64 +18,45 @@ from typing import Any
 
 import optuna
 
+from evosweep.settings.tracking import TrackingSettings
+from evosweep.tracking.store import absolute_folder, absolute_store_uri, ensure_experiment, open_mlflow_client
+
 log = logging.getLogger(__name__)
 
 PARENT_ATTR = "evosweep.mlflow_parent_run_id"
+TRACKING_KEYS = ("enabled", "uri", "experiment", "artifact_location")
 _RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
 
 
 @dataclass
-class TrackingSettings:
-    """The job config's ``tracking`` node, paths made absolute against ``base_dir``."""
+class SweepTrackingSettings:
+    """The job config's ``tracking`` node, store and artifact folder made absolute."""
 
     uri: str
     experiment: str
-    artifact_location: str
+    artifact_location: Path
 
     @classmethod
-    def from_job_config(cls, cfg: Mapping[str, Any], base_dir: Path) -> "TrackingSettings | None":
+    def from_job_config(cls, cfg: Mapping[str, Any], base_dir: Path) -> "SweepTrackingSettings | None":
         """None when the config has no ``tracking`` node or ``tracking.enabled`` is false."""
         node = cfg.get("tracking")
         if not node or not node.get("enabled", False):
             return None
-        uri = str(node.get("uri") or "sqlite:///outputs/mlflow.db")
-        prefix = "sqlite:///"
-        if uri.startswith(prefix) and not uri.startswith(prefix + "/"):
-            path = (base_dir / uri[len(prefix) :]).resolve()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            uri = prefix + str(path)
-        location = base_dir / str(node.get("artifact_location") or "outputs/mlartifacts")
-        return cls(uri, str(node.get("experiment") or "evosweep"), str(location.resolve()))
+        settings = TrackingSettings(**{k: node[k] for k in TRACKING_KEYS if k in node})
+        return cls(absolute_store_uri(settings.uri, base_dir), settings.experiment,
+                   absolute_folder(settings.artifact_location, base_dir))
 
 
 class SweepTracker:
     """Parent run of a study, its children's final states, and the best result at the end."""
 
     def __init__(self, settings: TrackingSettings, study: optuna.Study) -> None:
-        from mlflow import MlflowClient
-
         self.settings = settings
         self.study = study
-        self.client = MlflowClient(tracking_uri=settings.uri)
+        self.client = open_mlflow_client(settings.uri)
         self._lock = threading.Lock()
-        self.experiment_id = self._experiment_id()
+        self.experiment_id = ensure_experiment(self.client, settings.experiment, settings.artifact_location)
         self.parent_run_id = self._parent_run()
-
-    def _experiment_id(self) -> str:
-        found = self.client.get_experiment_by_name(self.settings.experiment)
-        if found is not None:
-            return found.experiment_id
-        location = Path(self.settings.artifact_location)
-        location.mkdir(parents=True, exist_ok=True)
-        try:
-            return self.client.create_experiment(
-                self.settings.experiment, artifact_location=location.as_uri()
-            )
-        except Exception:  # another process created it meanwhile
-            found = self.client.get_experiment_by_name(self.settings.experiment)
-            if found is None:
-                raise
-            return found.experiment_id
 
     def _parent_run(self) -> str:
         known = self.study.user_attrs.get(PARENT_ATTR)
@@ -95,9 +76,14 @@ class SweepTracker:
         return run.info.run_id
 
     def _exists(self, run_id: str) -> bool:
+        from mlflow.exceptions import MlflowException
+        from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
+
         try:
             run = self.client.get_run(run_id)
-        except Exception:
+        except MlflowException as error:  # only "no such run": anything else must surface
+            if error.error_code != ErrorCode.Name(RESOURCE_DOES_NOT_EXIST):
+                raise
             return False
         return run.info.lifecycle_stage == "active" and run.info.experiment_id == self.experiment_id
 
@@ -151,6 +137,7 @@ class SweepTracker:
                status: str = "FINISHED") -> None:
         """Best params and value(s) on the parent, the results file as artifact, then end it."""
         from mlflow.entities import Metric, Param
+        from mlflow.exceptions import MlflowException
 
         with self._lock:
             now = int(time.time() * 1000)
@@ -162,7 +149,7 @@ class SweepTracker:
                 self.client.log_batch(
                     self.parent_run_id, params=[Param(f"best.{k}", str(v)) for k, v in best.items()]
                 )
-            except Exception:
+            except MlflowException:
                 log.info("best params changed since the last run of this sweep: see tags best.*")
             values = summary.get("best_value")
             values = values if isinstance(values, list) else ([] if values is None else [values])

@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+from hydra.errors import HydraException
 from hydra.utils import get_method
 from omegaconf import DictConfig, OmegaConf
 
+from evosweep.tracking.optuna_specs import PRUNERS
+
 from .errors import SweeperConfigError
-from .factories import PRUNERS, make_pruner, make_sampler, normalize_spec
+from .factories import make_pruner, make_sampler, normalize_spec
 from .search_space import SearchSpace, parse_search_space
 from .study import parse_directions, storage_url
 
@@ -28,7 +31,7 @@ class SweepPlan:
     directions: list[str]
     sampler: optuna.samplers.BaseSampler
     pruner: optuna.pruners.BasePruner
-    pruner_spec: Any  # plain JSON: stored on the study, rebuilt by jobs (evosweep.trial_report)
+    pruner_spec: Any  # plain JSON: stored on the study, rebuilt by jobs (evosweep.tracking.pruning)
     storage_url: str
     study_name: str
     n_trials: int
@@ -91,7 +94,7 @@ def load_custom_space(path: Any, task_module: str | None) -> CustomSpace | None:
             fn = _relative_function(text[1:], task_module)
         else:
             fn = get_method(text)
-    except Exception as error:
+    except (ImportError, AttributeError, ValueError, HydraException) as error:
         message = " ".join(str(error).split())[:300]
         raise SweeperConfigError(field, f"cannot load {text!r}: {message}") from None
     if not callable(fn):

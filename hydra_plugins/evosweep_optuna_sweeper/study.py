@@ -7,25 +7,23 @@ grace period, which frees their slot for a new trial.
 """
 
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import optuna
-import sqlalchemy.exc
 from optuna.storages import BaseStorage, RDBStorage
 from optuna.trial import TrialState
+from sqlalchemy.exc import SQLAlchemyError
 
-from .errors import SweeperConfigError
+from evosweep.tracking.optuna_specs import open_storage
+from evosweep.tracking.store import absolute_store_uri
+
+from .errors import SweeperConfigError, as_sweeper_errors
 
 DEFAULT_STORAGE = "sqlite:///outputs/optuna.db"
-#: Study user attribute with the pruner spec (plain JSON), rebuilt by each job's reporter.
-PRUNER_ATTR = "evosweep.pruner"
 DONE_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
 DIRECTION_FIELD = "hydra.sweeper.direction"
-SQLITE_TIMEOUT_S = 60
-OPEN_ATTEMPTS = 5
 
 
 def storage_url(storage: str | None, base_dir: Path) -> str:
@@ -33,42 +31,14 @@ def storage_url(storage: str | None, base_dir: Path) -> str:
 
     Jobs may run in another folder (``hydra.job.chdir``) or process: they get this URL.
     """
-    url = str(storage) if storage else DEFAULT_STORAGE
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
-        path = (base_dir / url[len(prefix) :]).resolve()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        url = prefix + str(path)
-    elif url.startswith(prefix + "/"):
-        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
-    return url
+    return absolute_store_uri(str(storage) if storage else DEFAULT_STORAGE, base_dir)
 
 
 def make_storage(url: str, heartbeat_interval: int | None = None,
                  grace_period: int | None = None) -> BaseStorage:
-    """An RDB storage for ``url``; sqlite waits for locks instead of failing at once."""
-    engine_kwargs: dict[str, Any] = {}
-    if url.startswith("sqlite:"):
-        engine_kwargs["connect_args"] = {"timeout": SQLITE_TIMEOUT_S}
-    for attempt in range(OPEN_ATTEMPTS):
-        try:
-            return RDBStorage(
-                url,
-                engine_kwargs=engine_kwargs,
-                heartbeat_interval=heartbeat_interval or None,
-                grace_period=grace_period if heartbeat_interval else None,
-            )
-        except Exception as error:
-            # Two sweeps creating the tables of a new database at once: the loser retries.
-            bad_url = isinstance(error, (sqlalchemy.exc.ArgumentError, ImportError))
-            if attempt + 1 < OPEN_ATTEMPTS and not bad_url:
-                time.sleep(0.5 * (attempt + 1))
-                continue
-            message = " ".join(str(error).split())[:300]
-            raise SweeperConfigError(
-                "hydra.sweeper.storage", f"cannot open {url!r}: {message}"
-            ) from None
-    raise AssertionError("unreachable")
+    """An RDB storage for ``url`` (see evosweep.tracking.optuna_specs.open_storage)."""
+    with as_sweeper_errors():
+        return open_storage(url, "hydra.sweeper.storage", heartbeat_interval, grace_period)
 
 
 def parse_directions(direction: Any) -> list[str]:
@@ -166,7 +136,7 @@ class Heartbeat:
         if self._enabled:
             try:
                 self._storage.record_heartbeat(trial_id)  # type: ignore[attr-defined]
-            except Exception:  # a missed beat only delays; the next one retries
+            except SQLAlchemyError:  # a missed beat only delays; the next one retries
                 pass
 
     def _loop(self) -> None:

@@ -8,17 +8,23 @@ from typing import Any
 import optuna
 from hydra.core.plugins import Plugins
 from hydra.core.utils import JobReturn
+from hydra.errors import HydraException
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+from sqlalchemy.exc import SQLAlchemyError
+
+from evosweep.tracking.optuna_specs import PRUNER_ATTR
+from evosweep.tracking.store import tracking_errors
 
 from .errors import SweeperConfigError
-from .mlflow_parent import SweepTracker, TrackingSettings
+from .mlflow_parent import SweepTracker, SweepTrackingSettings
 from .outcome import TrialOutcome
 from .plan import SweepPlan, build_plan
 from .results import save_results, summarize
 from .search_space import format_value, trial_overrides
-from .study import PRUNER_ATTR, Heartbeat, make_storage, open_study
+from .study import Heartbeat, make_storage, open_study
 from .trial_loop import TrialLoop
 
 log = logging.getLogger(__name__)
@@ -100,7 +106,7 @@ class EvosweepOptunaSweeper(Sweeper):
             path = save_results(summary, sweep_dir)
             if tracker is not None:
                 tracker.finish(summary, path, status=status)
-        except Exception as error:
+        except (*tracking_errors(), SQLAlchemyError) as error:
             log.warning("could not record the sweep's results: %s: %s", type(error).__name__, error)
         return summary, path
 
@@ -159,7 +165,7 @@ class EvosweepOptunaSweeper(Sweeper):
     def _compose_error(self, plan: SweepPlan, params: dict[str, Any]) -> str | None:
         try:
             self.validate_batch_is_legal([trial_overrides(plan.space, params)])
-        except Exception as error:
+        except (HydraException, OmegaConfBaseException) as error:
             return " ".join(str(error).split())[:400]
         return None
 
@@ -176,7 +182,7 @@ class EvosweepOptunaSweeper(Sweeper):
     def _tracker(self, study: optuna.Study, plan: SweepPlan) -> SweepTracker | None:
         assert self.config is not None
         base_dir = Path(str(OmegaConf.select(self.config, "hydra.runtime.cwd", default=".")))
-        settings = TrackingSettings.from_job_config(self.config, base_dir)
+        settings = SweepTrackingSettings.from_job_config(self.config, base_dir)
         if settings is None:
             return None
         tracker = SweepTracker(settings, study)

@@ -13,7 +13,10 @@ from typing import Any
 
 import optuna
 from hydra.core.utils import JobReturn
+from omegaconf.errors import OmegaConfBaseException
 from optuna.trial import FrozenTrial, TrialState
+
+from evosweep.tracking.store import tracking_errors
 
 from .errors import SweepError
 from .outcome import TrialOutcome, outcome_of
@@ -107,7 +110,7 @@ class TrialLoop:
             output_dir = _output_dir(job)
             if output_dir:
                 trial.set_user_attr("output_dir", output_dir)
-        except Exception as error:
+        except Exception as error:  # user code (custom search space) or the launcher: a FAIL trial
             outcome = TrialOutcome(TrialState.FAIL, error=error, message=f"{type(error).__name__}: {error}")
         except BaseException:  # a job's sys.exit(), Ctrl-C: record the trial, then stop
             self.study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
@@ -118,7 +121,7 @@ class TrialLoop:
         self._log(frozen, outcome)
         try:
             self.on_finished(frozen, outcome)
-        except Exception as error:  # tracking trouble must not lose the sweep
+        except tracking_errors() as error:  # tracking trouble must not lose the sweep
             log.warning("after trial %d: %s: %s", frozen.number, type(error).__name__, error)
         if outcome.state == TrialState.FAIL:
             self._count_failure(frozen, outcome)
@@ -152,5 +155,5 @@ class TrialLoop:
 def _output_dir(job: JobReturn) -> str | None:
     try:
         return str(job.hydra_cfg.hydra.runtime.output_dir)  # type: ignore[union-attr]
-    except Exception:
+    except (AttributeError, OmegaConfBaseException):
         return None

@@ -15,7 +15,7 @@ import optuna
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from evosweep.trial_report import TrialReporter
+from evosweep.tracking.pruning import TrialReporter
 
 
 def objective(x: float, y: float, step: int) -> float:

@@ -1,0 +1,47 @@
+"""Build a run's parts from validated settings: task, frozen model, LoRA layout, evaluator, algorithm."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from evosweep.algorithms.context import AlgorithmContext
+from evosweep.evaluation.evaluator import PopulationEvaluator
+from evosweep.lora.batched import BatchedLora
+from evosweep.lora.layout import LoraLayout
+from evosweep.models.device import resolve_device
+from evosweep.models.loading import LoadedModel, load_model
+from evosweep.settings.build import RunSettings
+from evosweep.tasks.pairs import Task, load_task
+
+
+@dataclass
+class RunParts:
+    """Everything the generation loop touches."""
+
+    task: Task
+    loaded: LoadedModel
+    layout: LoraLayout
+    evaluator: PopulationEvaluator
+    initial_member: torch.Tensor  # (D,): the unchanged adapter, i.e. the base model's behaviour
+    algorithm: Any
+
+
+def assemble(settings: RunSettings, generator: torch.Generator) -> RunParts:
+    """Load and wire the parts; the task first, so a bad file fails before the model loads."""
+    task = load_task(settings.task)
+    device = resolve_device(settings.device)
+    loaded = load_model(settings.model, device)
+    layout = LoraLayout.from_model(loaded.model, settings.model.lora)
+    lora = BatchedLora(loaded.model, layout)
+    evaluator = PopulationEvaluator(loaded, lora, settings.reward, settings.eval)
+    context = AlgorithmContext(
+        initial_member=layout.initial_member(generator), generator=generator,
+        selection=settings.selection, crossover=settings.crossover,
+        mutation=settings.mutation, schedule=settings.schedule, loaded=loaded, layout=layout,
+        lora=lora, evaluator=evaluator, reward=settings.reward, train_pairs=task.train,
+    )
+    algorithm = settings.algorithm.build(context)
+    return RunParts(task, loaded, layout, evaluator, context.initial_member, algorithm)

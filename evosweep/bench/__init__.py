@@ -1,0 +1,1 @@
+"""python -m evosweep.bench: how fast a population is evaluated, against the baselines."""

@@ -1,0 +1,1 @@
+"""Scoring a population: prompt encoding, batched generation, token log-probs, held-out answers."""

@@ -1,0 +1,122 @@
+"""Evaluate a whole population on a list of pairs in batched passes.
+
+P members x N prompts become ``P * N`` rows of one batch (member-major), cut
+into chunks of at most ``eval.batch_size`` rows. Generation rewards decode
+each row's continuation and score all texts in one reward call; the
+likelihood reward is read off the logits of one teacher-forced forward pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+import torch
+
+from evosweep.evaluation.generation import generate_grid, generation_kwargs
+from evosweep.evaluation.grid import chunk_grid, grid_rows
+from evosweep.evaluation.logprobs import next_token_logprobs
+from evosweep.evaluation.prompt_head import encode_shared_prefix
+from evosweep.evaluation.prompts import encode_prompts, encode_targets
+from evosweep.lora.batched import BatchedLora
+from evosweep.models.loading import LoadedModel
+from evosweep.rewards.guarded import guard, require_some_member_scored
+from evosweep.settings.evaluation import EvalSettings
+from evosweep.tasks.pairs import Pair
+
+
+@dataclass
+class Evaluation:
+    """Scores ``(P, N)`` and, for generation rewards, each member's answers ``[P][N]``."""
+
+    scores: torch.Tensor
+    completions: list[list[str]] | None = None
+
+    @property
+    def fitness(self) -> torch.Tensor:
+        """Mean reward per member, ``(P,)``; NaN for a member whose reward failed on any text."""
+        return self.scores.mean(dim=1)
+
+
+class PopulationEvaluator:
+    """Scores every member of a ``(P, D)`` population on a list of pairs."""
+
+    def __init__(self, loaded: LoadedModel, lora: BatchedLora, reward: Callable,
+                 settings: EvalSettings) -> None:
+        self.loaded = loaded
+        self.lora = lora
+        self.reward = reward
+        self.settings = settings
+        self.teacher_forced = getattr(reward, "teacher_forced", False)
+        self.score_texts = None if self.teacher_forced else guard(reward)
+        self._device = next(loaded.model.parameters()).device
+
+    @torch.inference_mode()
+    def evaluate(self, population: torch.Tensor, pairs: list[Pair]) -> Evaluation:
+        """Score all members on all pairs: ``(P, N)``."""
+        if self.teacher_forced:
+            return Evaluation(scores=self._likelihood(population, pairs))
+        return self._generate_and_score(population, pairs)
+
+    # -- generation ------------------------------------------------------------
+    @torch.inference_mode()
+    def generate(self, population: torch.Tensor, pairs: list[Pair]) -> list[list[str]]:
+        """Each member's answer to each prompt: ``[P][N]`` strings (``eval.*`` decoding)."""
+        head = None
+        if self.settings.share_prompt_prefix:
+            texts = [self.loaded.format_prompt(pair.prompt) for pair in pairs]
+            shared = encode_shared_prefix(self.loaded.tokenizer, texts,
+                                          add_special_tokens=not self.loaded.settings.chat_template)
+            encoded = {"input_ids": shared.input_ids.to(self._device),
+                       "attention_mask": shared.attention_mask.to(self._device)}
+            head = shared.head
+        else:
+            encoded = encode_prompts(self.loaded, pairs, self._device)
+
+        @contextmanager
+        def members_set(members: slice, _prompts: slice):
+            with self.lora.members(population[members]):
+                yield {}
+
+        kwargs = generation_kwargs(self.settings, self.loaded.tokenizer.pad_token_id)
+        return generate_grid(self.loaded.model, self.loaded.tokenizer, encoded, population.shape[0],
+                             self.settings.batch_size, kwargs, members_set, head)
+
+    def greedy_answers(self, member: torch.Tensor, pairs: list[Pair]) -> list[str]:
+        """One member's greedy answers (``(D,)``), whatever ``eval.do_sample`` says."""
+        settings, self.settings = self.settings, replace(self.settings, do_sample=False)
+        try:
+            return self.generate(member[None], pairs)[0]
+        finally:
+            self.settings = settings
+
+    def _generate_and_score(self, population: torch.Tensor, pairs: list[Pair]) -> Evaluation:
+        texts = self.generate(population, pairs)
+        flat = [text for member in texts for text in member]
+        references = [pair.reference for pair in pairs] * population.shape[0]
+        prompts = [pair.prompt for pair in pairs] * population.shape[0]
+        members = [member for member in range(population.shape[0]) for _ in pairs]
+        scores = torch.tensor(self.score_texts(flat, references, prompts, members=members),
+                              dtype=torch.float32).view(population.shape[0], len(pairs))
+        require_some_member_scored(scores, self.score_texts)
+        return Evaluation(scores=scores, completions=texts)
+
+    # -- teacher forcing -------------------------------------------------------
+    def _likelihood(self, population: torch.Tensor, pairs: list[Pair]) -> torch.Tensor:
+        """Mean log p of each pair's reference tokens per member: ``(P, N)``."""
+        encoded = encode_targets(self.loaded, pairs, getattr(self.reward, "append_eos", False),
+                                 self._device)
+        scores = torch.zeros(population.shape[0], len(pairs))
+        for members, prompts in chunk_grid(population.shape[0], len(pairs), self.settings.batch_size):
+            rows = grid_rows(encoded, members, prompts)  # (p*n, T) each
+            predicts = rows["targets"][:, 1:]  # position t predicts token t+1: (p*n, T-1)
+            with self.lora.members(population[members]):
+                picked = next_token_logprobs(self.loaded.model, rows["input_ids"],
+                                             rows["attention_mask"], predicts)  # (K,)
+            per_row = torch.zeros(predicts.shape, device=picked.device)
+            per_row[predicts] = picked
+            row_means = per_row.sum(dim=1) / predicts.sum(dim=1).clamp(min=1)
+            count, n = members.stop - members.start, prompts.stop - prompts.start
+            scores[members, prompts] = row_means.view(count, n).cpu()
+        return scores

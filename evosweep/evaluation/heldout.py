@@ -1,0 +1,42 @@
+"""The held-out check of one member: its reward, and what a person reads in its answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from evosweep.evaluation.answers import exact_share, mean_words
+from evosweep.evaluation.evaluator import PopulationEvaluator
+from evosweep.tasks.pairs import Pair
+
+
+@dataclass
+class HeldoutCheck:
+    """``reward``: mean held-out reward; ``exact``/``answer_words`` from the greedy answers."""
+
+    reward: float
+    exact: float
+    answer_words: float
+    answers: list[str]
+
+    def metrics(self, prefix: str = "heldout/") -> dict[str, float]:
+        """``heldout/best``-style names (``prefix`` + best, exact, answer_words)."""
+        return {f"{prefix}best": self.reward, f"{prefix}exact": self.exact,
+                f"{prefix}answer_words": self.answer_words}
+
+
+def check_heldout(evaluator: PopulationEvaluator, member: torch.Tensor, pairs: list[Pair]) -> HeldoutCheck:
+    """Score ``member`` (``(D,)``) on ``pairs`` and read its greedy answers.
+
+    A greedy text reward's own answers are reused; otherwise (likelihood, sampling)
+    the answers cost one extra greedy pass of ``len(pairs)`` rows.
+    """
+    evaluation = evaluator.evaluate(member[None], pairs)
+    if evaluation.completions is not None and not evaluator.settings.do_sample:
+        answers = evaluation.completions[0]
+    else:
+        answers = evaluator.greedy_answers(member, pairs)
+    references = [pair.reference for pair in pairs]
+    return HeldoutCheck(float(evaluation.fitness[0]), exact_share(answers, references),
+                        mean_words(answers), answers)

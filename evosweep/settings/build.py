@@ -1,0 +1,118 @@
+"""Turn the composed Hydra config into validated settings and objects.
+
+Each config group becomes a dataclass (``__post_init__`` names the bad field)
+or, where it has a ``_target_``, the object Hydra instantiates. A mistake
+anywhere surfaces as one :class:`ConfigError`, never an instantiate traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from evosweep.errors import ConfigError, EvosweepError
+from evosweep.settings.evaluation import EvalSettings
+from evosweep.settings.model import ModelSettings
+from evosweep.settings.task import TaskSettings
+from evosweep.settings.tracking import TrackingSettings
+
+
+@dataclass
+class RunSettings:
+    """Everything a run needs, validated."""
+
+    seed: int
+    device: str
+    resume: bool
+    model: ModelSettings
+    task: TaskSettings
+    eval: EvalSettings
+    tracking: TrackingSettings
+    algorithm: Any
+    reward: Any
+    selection: Any
+    crossover: Any
+    mutation: Any
+    schedule: Any
+    optuna_trial: dict | None
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    while isinstance(error, InstantiationException) and error.__cause__ is not None:
+        error = error.__cause__
+    return error
+
+
+def build(group: str, node: DictConfig) -> Any:
+    """Instantiate ``node`` (a ``_target_`` config); errors name the group."""
+    try:
+        return instantiate(node, _convert_="all")
+    except InstantiationException as error:
+        cause = _root_cause(error)
+        if isinstance(cause, EvosweepError):
+            raise cause from None
+        if isinstance(cause, TypeError):
+            raise ConfigError(group, f"{cause}") from None
+        raise ConfigError(group, f"could not be built: {cause}") from None
+
+
+def _plain(group: str, cls: type, node: DictConfig) -> Any:
+    """A dataclass from a plain config group; unknown keys are named."""
+    values = OmegaConf.to_container(node, resolve=True)
+    try:
+        return cls(**values)
+    except TypeError as error:
+        raise ConfigError(group, f"{error}; check the keys of conf/{group}/") from None
+
+
+def build_settings(cfg: DictConfig) -> RunSettings:
+    """Validate and build every part of the run from the composed config."""
+    for group in ("model", "task", "reward", "algorithm", "eval", "tracking", "schedule"):
+        if group not in cfg:
+            raise ConfigError(group, "missing from the config; add it to the defaults list")
+    operators = cfg.get("operators") or {}
+    for part in ("selection", "crossover", "mutation"):
+        if part not in operators:
+            raise ConfigError(f"operators.{part}", "missing; add operators/{part} to defaults")
+    settings = RunSettings(
+        seed=int(cfg.seed),
+        device=str(cfg.device),
+        resume=bool(cfg.get("resume", False)),
+        model=_plain("model", ModelSettings, cfg.model),
+        task=_plain("task", TaskSettings, cfg.task),
+        eval=_plain("eval", EvalSettings, cfg.eval),
+        tracking=_plain("tracking", TrackingSettings, cfg.tracking),
+        algorithm=build("algorithm", cfg.algorithm),
+        reward=build("reward", cfg.reward),
+        selection=build("operators.selection", operators.selection),
+        crossover=build("operators.crossover", operators.crossover),
+        mutation=build("operators.mutation", operators.mutation),
+        schedule=build("schedule", cfg.schedule),
+        optuna_trial=OmegaConf.to_container(cfg.optuna_trial, resolve=True)
+        if cfg.get("optuna_trial") is not None else None,
+    )
+    # cross-group rules (tournament vs population, RL needs a text reward, ...)
+    check_run = getattr(settings.algorithm, "check_run", None)
+    if check_run is not None:
+        check_run(settings)
+    return settings
+
+
+def flat_params(cfg: DictConfig) -> dict[str, Any]:
+    """The resolved config as ``{"algorithm.elite": 2, ...}`` for MLflow params."""
+    container = OmegaConf.to_container(cfg, resolve=True)
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict) and value:
+            for key, child in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), child)
+        else:
+            flat[prefix] = value
+
+    walk("", container)
+    return flat

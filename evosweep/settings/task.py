@@ -1,0 +1,33 @@
+"""``task.*``: where the (prompt, reference) pairs come from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from evosweep.errors import ConfigError
+
+
+@dataclass
+class TaskSettings:
+    """Where the pairs come from (``task.*`` in the config)."""
+
+    name: str = "custom"
+    train_path: str | None = None
+    eval_path: str | None = None
+    train_pairs: list[dict] = field(default_factory=list)
+    eval_pairs: list[dict] = field(default_factory=list)
+    max_train: int | None = None
+    max_eval: int | None = None
+    # a Hydra ``_target_`` dict whose call returns (train pairs, held-out pairs)
+    generator: dict | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("train_path", "eval_path"):
+            if getattr(self, name) == "???":
+                raise ConfigError(f"task.{name}", f"is required: add task.{name}=path/to/file.jsonl")
+        if self.train_path is None and not self.train_pairs and self.generator is None:
+            raise ConfigError("task.train_path", "give a JSONL file, task.train_pairs or task.generator")
+        for name in ("max_train", "max_eval"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(f"task.{name}", f"must be >= 1 or null, got {value}")

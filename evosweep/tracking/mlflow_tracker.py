@@ -1,0 +1,105 @@
+"""MLflow tracking, the only module that imports mlflow.
+
+One MLflow run per Hydra job: the resolved config as params, metrics per
+generation (step = generation), the best adapter, config and plots as artifacts.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from evosweep.settings.tracking import TrackingSettings
+from evosweep.tracking.store import absolute_folder, absolute_store_uri, ensure_experiment, open_mlflow_client
+
+log = logging.getLogger(__name__)
+
+MAX_PARAM_LENGTH = 6000
+PARAM_BATCH = 100
+
+
+class NullTracker:
+    """``tracking=none``: records nothing."""
+
+    run_id: str | None = None
+
+    def start(self, params: dict, tags: dict, run_id: str | None = None) -> None:
+        pass
+
+    def log_metrics(self, metrics: dict[str, float], step: int) -> None:
+        pass
+
+    def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
+        pass
+
+    def set_tags(self, tags: dict[str, str]) -> None:
+        pass
+
+    def logged_steps(self, key: str) -> set[int]:
+        """Steps already recorded for metric ``key`` (a resumed run re-logs only the rest)."""
+        return set()
+
+    def end(self, status: str = "FINISHED") -> None:
+        pass
+
+
+class MlflowTracker(NullTracker):
+    """Records one run through an explicit ``MlflowClient`` (no global fluent state)."""
+
+    def __init__(self, settings: TrackingSettings) -> None:
+        self.settings = settings
+        self.uri = absolute_store_uri(settings.uri)
+        self.client = open_mlflow_client(self.uri)
+        self.run_id = None
+
+    def start(self, params: dict, tags: dict, run_id: str | None = None) -> None:
+        """Start a new run, or reopen ``run_id`` (resume) without re-logging params."""
+        if run_id is not None:
+            self.client.update_run(run_id, status="RUNNING")
+            self.run_id = run_id
+            return
+        experiment_id = ensure_experiment(
+            self.client, self.settings.experiment, absolute_folder(self.settings.artifact_location)
+        )
+        run = self.client.create_run(experiment_id, tags=tags, run_name=self.settings.run_name)
+        self.run_id = run.info.run_id
+        self._log_params(params)
+
+    def _log_params(self, params: dict) -> None:
+        from mlflow.entities import Param
+
+        items = [Param(key, str(value)[:MAX_PARAM_LENGTH]) for key, value in params.items()]
+        for start in range(0, len(items), PARAM_BATCH):
+            self.client.log_batch(self.run_id, params=items[start : start + PARAM_BATCH])
+
+    def log_metrics(self, metrics: dict[str, float], step: int) -> None:
+        import time
+
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        batch = [Metric(key, float(value), now, step) for key, value in metrics.items()]
+        self.client.log_batch(self.run_id, metrics=batch)
+
+    def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
+        path = Path(path)
+        if path.is_dir():
+            self.client.log_artifacts(self.run_id, str(path), artifact_path)
+        else:
+            self.client.log_artifact(self.run_id, str(path), artifact_path)
+
+    def set_tags(self, tags: dict[str, str]) -> None:
+        for key, value in tags.items():
+            self.client.set_tag(self.run_id, key, str(value))
+
+    def logged_steps(self, key: str) -> set[int]:
+        return {metric.step for metric in self.client.get_metric_history(self.run_id, key)}
+
+    def end(self, status: str = "FINISHED") -> None:
+        if self.run_id is not None:
+            self.client.set_terminated(self.run_id, status=status)
+
+
+def make_tracker(settings: TrackingSettings) -> NullTracker:
+    """The tracker the settings ask for."""
+    return MlflowTracker(settings) if settings.enabled else NullTracker()
