@@ -12,8 +12,9 @@ from omegaconf import DictConfig
 
 from evosweep.errors import EvosweepError
 from evosweep.run import run
+from evosweep.settings.conf_dir import CONF_DIR
 
-CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+CONFIG_DIR = str(CONF_DIR)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")

@@ -19,6 +19,7 @@ from evosweep.assemble import assemble
 from evosweep.evaluation.heldout import HeldoutCheck, check_heldout
 from evosweep.finish import finish_run
 from evosweep.settings.build import RunSettings, build_settings, flat_params
+from evosweep.tasks.minibatch import TrainBatches
 from evosweep.tracking.checkpoint import capture_rng, restore_rng, resumable_checkpoint, save_checkpoint
 from evosweep.tracking.mlflow_tracker import make_tracker
 from evosweep.tracking.relog import log_generation, relog_missing
@@ -49,6 +50,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         return float(checkpoint["final"])
     parts = assemble(settings, seed_everything(settings.seed))
     algorithm, evaluator, task = parts.algorithm, parts.evaluator, parts.task
+    batches = TrainBatches(task.train, settings.task.minibatch, settings.seed)
     reporter = _trial_reporter(settings)
     tracker = make_tracker(settings.tracking)
 
@@ -56,13 +58,14 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         save_checkpoint(output_dir, {
             "algorithm": algorithm.state_dict(), "history": history, "rl_history": rl_history,
             "base": base, "rng": capture_rng(), "mlflow_run_id": tracker.run_id, "config": params,
-            **extra,
+            "train_batches": batches.state_dict(), **extra,
         })
 
     if checkpoint is not None:
         algorithm.load_state_dict(checkpoint["algorithm"])
         history, rl_history, base = checkpoint["history"], checkpoint["rl_history"], checkpoint["base"]
         restore_rng(checkpoint["rng"])
+        batches.load_state_dict(checkpoint["train_batches"])
         tracker.start({}, {}, run_id=checkpoint.get("mlflow_run_id"))
         relog_missing(tracker, checkpoint)
         log.info("resumed from %s at generation %d", output_dir, algorithm.generation)
@@ -83,7 +86,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
                    desc="generations", unit="gen", dynamic_ncols=True)
         for generation in bar:
             started = time.perf_counter()
-            evaluation = evaluator.evaluate(algorithm.ask(), task.train)  # scores (P, N)
+            evaluation = evaluator.evaluate(algorithm.ask(), batches.next())  # scores (P, N)
             evaluated = time.perf_counter()
             extra = algorithm.tell(evaluation.fitness)
             steps = algorithm.step_metrics() if hasattr(algorithm, "step_metrics") else []
@@ -100,6 +103,9 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
                             exact=f"{heldout.exact:.0%}")
             if reporter is not None:
                 reporter.report(generation, heldout.reward)
+            if out_of_time(history, settings.time_limit_s):
+                log.info("time_limit_s=%s reached after generation %d", settings.time_limit_s, generation)
+                break
         bar.close()
         final = finish_run(settings, output_dir, parts, history, base, tracker)
         save(final=final)
@@ -132,6 +138,11 @@ def generation_metrics(fitness: torch.Tensor, evals: int, heldout: HeldoutCheck,
         "perf/reward_evals": float(evals + extra.get("perf/rl_reward_evals", 0)),
         **extra,
     }
+
+
+def out_of_time(history: list[dict[str, float]], limit_s: float | None) -> bool:
+    """True once the generations' wall time reaches ``time_limit_s`` (None: never)."""
+    return limit_s is not None and sum(row["perf/generation_s"] for row in history) >= limit_s
 
 
 def _trial_reporter(settings: RunSettings):

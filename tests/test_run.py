@@ -70,3 +70,21 @@ def test_mlflow_run_has_metrics_params_and_a_reloadable_adapter(compose_config, 
     peft_model = PeftModel.from_pretrained(load_model(settings).model, folder).eval()
     with torch.no_grad():
         torch.testing.assert_close(peft_model(ids).logits, during, rtol=1e-5, atol=1e-5)
+
+
+def test_time_limit_stops_after_the_generation_that_crosses_it(compose_config, tmp_path):
+    final = run(compose_config(TINY_RUN + ["time_limit_s=0.001"]), tmp_path)
+    checkpoint = load_checkpoint(tmp_path)
+    assert len(checkpoint["history"]) == 1  # 4 generations asked, the first one crossed the limit
+    assert checkpoint["final"] == final
+    assert (tmp_path / "summary.md").is_file()
+
+
+def test_a_bad_time_limit_is_named(compose_config):
+    import pytest
+
+    from evosweep.errors import ConfigError
+    from evosweep.settings.build import build_settings
+
+    with pytest.raises(ConfigError, match="time_limit_s: must be a number of seconds > 0"):
+        build_settings(compose_config(["time_limit_s=-5"]))

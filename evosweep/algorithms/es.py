@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
+from evosweep.algorithms.evolved import check_evolve, evolved_mask, restrict
 from evosweep.algorithms.shaping import SHAPINGS, failed_last, shape_fitness
 from evosweep.errors import ConfigError
 from evosweep.settings.checks import require_choice, require_non_negative, require_positive
@@ -38,8 +39,10 @@ class ESConfig:
     fitness_shaping: str = "centered_rank"
     optimizer: str = "sgd"
     weight_decay: float = 0.0
+    evolve: str = "all"
 
     def __post_init__(self) -> None:
+        check_evolve(self.evolve)
         require_positive("algorithm.population_size", self.population_size)
         require_positive("algorithm.generations", self.generations)
         require_positive("algorithm.sigma", self.sigma)
@@ -57,7 +60,8 @@ class ESConfig:
 
     def build(self, context) -> EvolutionStrategy:
         """The ES around the run's initial adapter; ``context.schedule`` drives sigma."""
-        return EvolutionStrategy(self, context.initial_member, context.schedule, context.generator)
+        return EvolutionStrategy(self, context.initial_member, context.schedule, context.generator,
+                                 evolved_mask(self.evolve, context.layout))
 
 
 def seeded_noise(seed: int, dim: int) -> torch.Tensor:
@@ -69,8 +73,9 @@ class EvolutionStrategy:
     """ask() -> perturbations of the center ``(P, D)``; tell(fitness) steps the center."""
 
     def __init__(self, config: ESConfig, initial_member: torch.Tensor, schedule,
-                 generator: torch.Generator) -> None:
+                 generator: torch.Generator, mask: torch.Tensor | None = None) -> None:
         self.config = config
+        self.mask = mask  # (D,) entries that evolve (algorithm.evolve), None = all
         self.schedule = schedule
         self.generator = generator
         self.generation = 0
@@ -99,7 +104,7 @@ class EvolutionStrategy:
         sigma = self.sigma()
         rows = []
         for seed in self.seeds.tolist():
-            step = sigma * seeded_noise(seed, center.numel())  # (D,)
+            step = sigma * restrict(seeded_noise(seed, center.numel()), self.mask)  # (D,)
             rows.extend([center + step, center - step] if self.config.antithetic else [center + step])
         return torch.stack(rows)
 
@@ -111,7 +116,7 @@ class EvolutionStrategy:
             weights = weights[0::2] - weights[1::2]  # (K,): +eps and -eps rows of one seed
         gradient = torch.zeros_like(self.center)  # (D,)
         for seed, weight in zip(self.seeds.tolist(), weights.tolist(), strict=True):
-            gradient.add_(seeded_noise(seed, gradient.numel()), alpha=weight)
+            gradient.add_(restrict(seeded_noise(seed, gradient.numel()), self.mask), alpha=weight)
         gradient /= self.config.population_size * sigma
         before = self.center.detach().clone()
         self.center.grad = gradient

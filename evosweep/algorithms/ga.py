@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
+from evosweep.algorithms.evolved import check_evolve, evolved_mask, restrict
 from evosweep.algorithms.shaping import failed_last
 from evosweep.errors import ConfigError
 from evosweep.settings.checks import require_non_negative, require_positive
@@ -21,8 +22,10 @@ class GAConfig:
     generations: int = 12
     elite: int = 2
     mutation_scale: float = 0.02
+    evolve: str = "all"
 
     def __post_init__(self) -> None:
+        check_evolve(self.evolve)
         require_positive("algorithm.population_size", self.population_size)
         require_positive("algorithm.generations", self.generations)
         require_non_negative("algorithm.elite", self.elite)
@@ -45,6 +48,7 @@ class GAConfig:
         return GeneticAlgorithm(
             self, context.initial_member, context.selection, context.crossover,
             context.mutation, context.schedule, context.generator,
+            mask=evolved_mask(self.evolve, context.layout),
         )
 
 
@@ -60,8 +64,10 @@ class GeneticAlgorithm:
         mutation,
         schedule,
         generator: torch.Generator,
+        mask: torch.Tensor | None = None,
     ) -> None:
         self.config = config
+        self.mask = mask  # (D,) entries that evolve (algorithm.evolve), None = all
         self.selection = selection
         self.crossover = crossover
         self.mutation = mutation
@@ -74,8 +80,13 @@ class GeneticAlgorithm:
         others = initial_member.expand(config.population_size - 1, -1)
         self.scale = self.mutation_scale(0)  # the scale that bred the current population
         self.population = torch.cat(  # (P, D)
-            [initial_member.unsqueeze(0), self.mutation(others, self.scale, generator)]
+            [initial_member.unsqueeze(0), self.mutate(others)]
         )
+
+    def mutate(self, members: torch.Tensor) -> torch.Tensor:
+        """The mutation operator at the current scale, on the entries that evolve only."""
+        mutated = self.mutation(members, self.scale, self.generator)
+        return members + restrict(mutated - members, self.mask)
 
     def mutation_scale(self, generation: int) -> float:
         """The scale for breeding ``generation`` (``algorithm.mutation_scale`` x schedule)."""
@@ -91,9 +102,10 @@ class GeneticAlgorithm:
         scores = failed_last(fitness)
         order = torch.argsort(scores, descending=True, stable=True)
         previous_best = self.best_fitness
-        if scores[order[0]] > self.best_fitness or self.generation == 0:
-            self.best_fitness = float(scores[order[0]])
-            self.best = self.population[order[0]].clone()
+        # the best is this generation's top: elites are re-scored every generation, so with
+        # fixed train pairs it never gets worse, and with fresh minibatches it stays current
+        self.best_fitness = float(scores[order[0]])
+        self.best = self.population[order[0]].clone()
         # success: share of last generation's children (rows after the elites) that beat
         # the best seen before them; the schedule adapts before breeding the next ones
         success = 0.0
@@ -106,7 +118,7 @@ class GeneticAlgorithm:
         parents = self.selection(fitness, 2 * children_count, self.generator)
         first, second = parents[:children_count], parents[children_count:]
         children = self.crossover(self.population[first], self.population[second], self.generator)
-        children = self.mutation(children, self.scale, self.generator)
+        children = self.mutate(children)
         elites = self.population[order[: self.config.elite]]
         self.population = torch.cat([elites, children])
         self.generation += 1

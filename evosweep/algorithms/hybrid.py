@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from evosweep.algorithms.evolved import evolved_mask
 from evosweep.algorithms.ga import GAConfig, GeneticAlgorithm
 from evosweep.algorithms.grpo import (
     PolicyGradientSettings,
@@ -49,6 +50,7 @@ class HybridConfig(GAConfig):
         return HybridAlgorithm(
             self, context.initial_member, context.selection, context.crossover, context.mutation,
             context.schedule, context.generator, PolicyGradientTrainer(self.rl, context),
+            mask=evolved_mask(self.evolve, context.layout),
         )
 
 
@@ -56,8 +58,9 @@ class HybridAlgorithm(GeneticAlgorithm):
     """The GA; every ``rl_every`` generations the polished elite replaces the last child."""
 
     def __init__(self, config: HybridConfig, initial_member: torch.Tensor, selection, crossover,
-                 mutation, schedule, generator: torch.Generator, trainer: PolicyGradientTrainer) -> None:
-        super().__init__(config, initial_member, selection, crossover, mutation, schedule, generator)
+                 mutation, schedule, generator: torch.Generator, trainer: PolicyGradientTrainer,
+                 mask: torch.Tensor | None = None) -> None:
+        super().__init__(config, initial_member, selection, crossover, mutation, schedule, generator, mask)
         self.trainer = trainer
         self.last_steps: list[dict[str, float]] = []
 

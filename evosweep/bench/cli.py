@@ -27,11 +27,12 @@ from omegaconf import OmegaConf
 from evosweep.bench.methods import METHODS, Contenders
 from evosweep.lora.layout import LoraLayout
 from evosweep.models.loading import load_model
+from evosweep.settings.conf_dir import CONF_DIR
 from evosweep.settings.evaluation import EvalSettings
 from evosweep.settings.model import ModelSettings
 from evosweep.tasks.pairs import Pair, load_jsonl
 
-MODEL_CONF = Path(__file__).resolve().parent.parent / "conf" / "model"
+MODEL_CONF = CONF_DIR / "model"
 PROMPTS = "builtin:fr_en_train.jsonl"
 MUTATION_SCALE = 0.02  # members = peft's initial adapter + the GA's default mutation noise
 

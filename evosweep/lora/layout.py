@@ -103,6 +103,13 @@ class LoraLayout:
             member[slot.offset : slot.offset + slot.a_size] = a
         return member
 
+    def b_mask(self) -> torch.Tensor:
+        """``(D,)`` bools, True on every B entry: ``algorithm.evolve=lora_b`` moves only these."""
+        mask = torch.zeros(self.dim, dtype=torch.bool)
+        for slot in self.slots:
+            mask[slot.offset + slot.a_size : slot.offset + slot.size] = True
+        return mask
+
     def module_boundaries(self) -> list[tuple[int, int]]:
         """(start, end) of each A and each B matrix: the units of per-module crossover."""
         bounds = []

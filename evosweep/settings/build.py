@@ -28,6 +28,7 @@ class RunSettings:
     seed: int
     device: str
     resume: bool
+    time_limit_s: float | None
     model: ModelSettings
     task: TaskSettings
     eval: EvalSettings
@@ -82,6 +83,7 @@ def build_settings(cfg: DictConfig) -> RunSettings:
         seed=int(cfg.seed),
         device=str(cfg.device),
         resume=bool(cfg.get("resume", False)),
+        time_limit_s=_time_limit(cfg.get("time_limit_s")),
         model=_plain("model", ModelSettings, cfg.model),
         task=_plain("task", TaskSettings, cfg.task),
         eval=_plain("eval", EvalSettings, cfg.eval),
@@ -100,6 +102,14 @@ def build_settings(cfg: DictConfig) -> RunSettings:
     if check_run is not None:
         check_run(settings)
     return settings
+
+
+def _time_limit(value: Any) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        raise ConfigError("time_limit_s", f"must be a number of seconds > 0 or null, got {value!r}")
+    return float(value)
 
 
 def flat_params(cfg: DictConfig) -> dict[str, Any]:

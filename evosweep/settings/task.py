@@ -18,6 +18,8 @@ class TaskSettings:
     eval_pairs: list[dict] = field(default_factory=list)
     max_train: int | None = None
     max_eval: int | None = None
+    # train pairs scored per generation, a fresh draw each generation (null = all of them)
+    minibatch: int | None = None
     # a Hydra ``_target_`` dict whose call returns (train pairs, held-out pairs)
     generator: dict | None = None
 
@@ -27,7 +29,7 @@ class TaskSettings:
                 raise ConfigError(f"task.{name}", f"is required: add task.{name}=path/to/file.jsonl")
         if self.train_path is None and not self.train_pairs and self.generator is None:
             raise ConfigError("task.train_path", "give a JSONL file, task.train_pairs or task.generator")
-        for name in ("max_train", "max_eval"):
+        for name in ("max_train", "max_eval", "minibatch"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"task.{name}", f"must be >= 1 or null, got {value}")
