@@ -37,8 +37,11 @@ def assemble(settings: RunSettings, generator: torch.Generator) -> RunParts:
     layout = LoraLayout.from_model(loaded.model, settings.model.lora)
     lora = BatchedLora(loaded.model, layout)
     evaluator = PopulationEvaluator(loaded, lora, settings.reward, settings.eval)
+    initial = layout.initial_member(generator)  # drawn either way: same random stream
+    if settings.model.lora.init_adapter:
+        initial = layout.load_adapter(settings.model.lora.init_adapter)
     context = AlgorithmContext(
-        initial_member=layout.initial_member(generator), generator=generator,
+        initial_member=initial, generator=generator,
         selection=settings.selection, crossover=settings.crossover,
         mutation=settings.mutation, schedule=settings.schedule, loaded=loaded, layout=layout,
         lora=lora, evaluator=evaluator, reward=settings.reward, train_pairs=task.train,

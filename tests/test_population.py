@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from peft import PeftModel
 
@@ -60,3 +61,31 @@ def test_peft_state_round_trip(tiny_llama):
     member = torch.randn(layout.dim, generator=torch.Generator().manual_seed(3))
     restored = layout.member_from_peft_state(layout.peft_state_dict(member))
     assert torch.equal(restored, member)
+
+
+def test_a_run_can_start_from_a_saved_adapter(compose_config, tmp_path):
+    """model.lora.init_adapter: a finished run's adapters/best becomes the next run's start."""
+    from conftest import TINY_RUN
+
+    from evosweep.run import run
+    from evosweep.tracking.checkpoint import load_checkpoint
+
+    run(compose_config(TINY_RUN + ["algorithm.mutation_scale=0.1"]), tmp_path / "first")
+    saved = tmp_path / "first" / "adapters" / "best"
+    run(compose_config(TINY_RUN + [f"model.lora.init_adapter={saved}", "algorithm.generations=1"]),
+        tmp_path / "second")
+    second = load_checkpoint(tmp_path / "second")
+    # generation 0's held-out check of the start is the first run's final best
+    assert second["base"]["heldout/base"] == load_checkpoint(tmp_path / "first")["final"]
+
+
+def test_a_mismatched_adapter_is_named(tiny_gpt2, tmp_path):
+    from evosweep.errors import ConfigError
+
+    layout = LoraLayout.from_model(tiny_gpt2.model, tiny_gpt2.settings.lora)
+    with pytest.raises(ConfigError, match="not found"):
+        layout.load_adapter(tmp_path / "nothing")
+    other = LoraLayout.from_model(tiny_gpt2.model, LoraSettings(r=2, alpha=4, target_modules=["c_attn"]))
+    folder = other.save_adapter(other.initial_member(torch.Generator().manual_seed(0)), tmp_path / "r2", None)
+    with pytest.raises(ConfigError, match="the layout needs"):
+        layout.load_adapter(folder)

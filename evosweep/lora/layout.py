@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 from peft import LoraConfig
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers.pytorch_utils import Conv1D
 
@@ -128,11 +128,18 @@ class LoraLayout:
             state[f"{prefix}.lora_B.weight"] = b[0].contiguous()
         return state
 
-    def member_from_peft_state(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Inverse of :meth:`peft_state_dict`."""
+    def member_from_peft_state(self, state: dict[str, torch.Tensor], source: str = "adapter") -> torch.Tensor:
+        """Inverse of :meth:`peft_state_dict`; a missing or misshapen matrix names ``source``."""
         member = torch.zeros(self.dim)
         for slot in self.slots:
             prefix = f"base_model.model.{slot.module_name}"
+            for key, size in ((f"{prefix}.lora_A.weight", slot.a_size),
+                              (f"{prefix}.lora_B.weight", slot.size - slot.a_size)):
+                if key not in state or state[key].numel() != size:
+                    found = "missing" if key not in state else f"{state[key].numel()} numbers"
+                    raise ConfigError("model.lora.init_adapter",
+                                      f"{source}: {key} is {found}, the layout needs {size} "
+                                      "(same model, r and target_modules as the run?)")
             a = state[f"{prefix}.lora_A.weight"].reshape(-1)
             b = state[f"{prefix}.lora_B.weight"].reshape(-1)
             member[slot.offset : slot.offset + slot.a_size] = a
@@ -150,6 +157,14 @@ class LoraLayout:
             task_type="CAUSAL_LM",
             base_model_name_or_path=base_model_name,
         )
+
+    def load_adapter(self, folder: str | Path) -> torch.Tensor:
+        """The member saved in a peft adapter folder (``adapter_model.safetensors``), ``(D,)``."""
+        path = Path(folder).expanduser() / ADAPTER_WEIGHTS
+        if not path.is_file():
+            raise ConfigError("model.lora.init_adapter", f"{path} not found: give a peft adapter folder "
+                                                         "(e.g. a run's adapters/best)")
+        return self.member_from_peft_state(load_file(str(path)), str(path))
 
     def save_adapter(self, member: torch.Tensor, folder: Path, base_model_name: str | None) -> Path:
         """Write a peft adapter folder (adapter_config.json + adapter_model.safetensors)."""

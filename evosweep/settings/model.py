@@ -19,6 +19,8 @@ class LoraSettings:
     # applied where gradients flow (the pg/sft trainers' forward); evaluation is deterministic
     dropout: float = 0.05
     target_modules: list[str] = field(default_factory=lambda: ["c_attn", "c_proj"])
+    # start from a saved peft adapter folder (e.g. an sft run's adapters/best); null = peft's init
+    init_adapter: str | None = None
 
     def __post_init__(self) -> None:
         require_positive("model.lora.r", self.r)

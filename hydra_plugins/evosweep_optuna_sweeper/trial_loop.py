@@ -46,7 +46,6 @@ class TrialLoop:
         self.n_workers = n_workers
         self.poll_s = poll_s
         self.failures = 0
-        self.launched = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._error: BaseException | None = None
@@ -92,7 +91,6 @@ class TrialLoop:
                     trial = self.study.ask(self.plan.space.distributions)
                     self.heartbeat.add(trial._trial_id)  # noqa: SLF001
                     if not is_surplus(self.study, trial.number, self.plan.n_trials):
-                        self.launched += 1
                         return trial
                     # Another sweep process asked at the same moment and won the last slot.
                     trial.set_user_attr(SURPLUS_ATTR, True)
