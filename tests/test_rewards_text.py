@@ -111,3 +111,15 @@ def test_composite_config_builds_nested_rewards_from_yaml(compose_config):
     assert reward.weights == [1.0, 0.1]
     exact, wordy = reward([REFERENCES[2], "hello and more words"], [REFERENCES[2]] * 2)
     assert exact == pytest.approx(1.0) and wordy < exact
+
+
+def test_exact_match_normalises_case_punctuation_and_spaces():
+    from evosweep.evaluation.answers import exact_share, mean_words
+    from evosweep.rewards.exact_match import ExactMatchReward, normalize_answer
+
+    assert normalize_answer("  The  Cat. ") == "the cat"
+    reward = ExactMatchReward()
+    answers, references = ["Cat!", "the cat", "a cat", "«cat»"], ["cat", "The cat", "cat", "cat"]
+    assert reward(answers, references) == [1.0, 1.0, 0.0, 1.0]
+    assert exact_share(["Cat", "dog"], ["cat", "cat"]) == 0.5
+    assert mean_words(["one two", "three"]) == 1.5

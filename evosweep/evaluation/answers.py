@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import string
+from evosweep.rewards.exact_match import ExactMatchReward
 
-_PUNCTUATION = str.maketrans("", "", string.punctuation + "“”‘’«»¿¡")
-
-
-def normalize_answer(text: str) -> str:
-    """Lower-cased, punctuation removed, whitespace collapsed: ``' The Cat.'`` -> ``'the cat'``."""
-    return " ".join(text.lower().translate(_PUNCTUATION).split())
+_EXACT = ExactMatchReward()
 
 
 def exact_share(answers: list[str], references: list[str]) -> float:
-    """Share of answers equal to their reference after :func:`normalize_answer`."""
+    """Share of answers equal to their reference (see :class:`ExactMatchReward`)."""
     if not answers:
         return 0.0
-    hits = sum(normalize_answer(a) == normalize_answer(r) for a, r in zip(answers, references, strict=True))
-    return hits / len(answers)
+    return sum(_EXACT(answers, references)) / len(answers)
 
 
 def mean_words(answers: list[str]) -> float:
