@@ -123,3 +123,27 @@ def test_exact_match_normalises_case_punctuation_and_spaces():
     assert reward(answers, references) == [1.0, 1.0, 0.0, 1.0]
     assert exact_share(["Cat", "dog"], ["cat", "cat"]) == 0.5
     assert mean_words(["one two", "three"]) == 1.5
+
+
+@pytest.mark.parametrize("variant", ["rouge1", "rouge2", "rougeL"])
+def test_rouge_equals_the_library_on_known_pairs(variant):
+    from rouge_score.rouge_scorer import RougeScorer
+
+    from evosweep.rewards.rouge import RougeReward
+
+    answers = ["the cat sat on the mat", "a dog", "", "Hello there, friend"]
+    references = ["the cat is on the mat", "the dog barks", "something", "hello friend"]
+    scorer = RougeScorer([variant])
+    expected = [scorer.score(r, a)[variant].fmeasure for a, r in zip(answers, references, strict=True)]
+    assert RougeReward(variant)(answers, references) == expected
+    sat, on_mat = ["the cat sat on the mat"], ["the cat is on the mat"]  # 5 of 6 words, 3 of 5 bigrams
+    assert RougeReward("rouge1")(sat, on_mat) == [pytest.approx(5 / 6)]
+    assert RougeReward("rouge2")(sat, on_mat) == [pytest.approx(0.6)]
+
+
+def test_rouge_variant_is_checked():
+    from evosweep.errors import ConfigError
+    from evosweep.rewards.rouge import RougeReward
+
+    with pytest.raises(ConfigError, match="reward.variant"):
+        RougeReward("rougeW")
