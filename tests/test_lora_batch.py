@@ -255,3 +255,35 @@ def test_batched_equals_peft_with_the_chat_template_on_tiny_llama(tmp_path):
             alone = fresh.tokenizer.decode(out[0, ids["input_ids"].shape[1]:],
                                            skip_special_tokens=True).strip()
             assert batched[index][column] == alone, (index, column)
+
+
+@pytest.mark.parametrize("chat", [False, True])
+@pytest.mark.parametrize("reward", ["chrf", "likelihood"])
+def test_per_member_instructions_equal_each_member_alone_with_its_prompt(chat, reward):
+    """Prompt co-evolution's rows: member m reads instruction m; same scores as one by one."""
+    import dataclasses
+
+    from evosweep.settings.model import LoraSettings, ModelSettings
+
+    settings = ModelSettings(name_or_path="builtin:tiny-llama", chat_template=chat, system_prompt="Be brief.",
+                             lora=LoraSettings(r=4, alpha=8, target_modules=["q_proj", "v_proj"]))
+    loaded = load_model(settings)
+    loaded.tokenizer.chat_template = CHAT_TEMPLATE
+    layout = LoraLayout.from_model(loaded.model, settings.lora)
+    population = _population(layout, 3)
+    scorer = ChrfReward() if reward == "chrf" else LikelihoodReward()
+    evaluator = PopulationEvaluator(loaded, BatchedLora(loaded.model, layout), scorer,
+                                    EvalSettings(batch_size=4, max_new_tokens=4))
+    instructions = ["Answer in one word.", "Translate.", "Answer in one word."]
+    together = evaluator.evaluate(population, HEADED, instructions)
+    for index, variant in enumerate(instructions):
+        # chat: the variant is the system prompt; plain: a first line above the prompt
+        loaded.settings = dataclasses.replace(settings, system_prompt=variant if chat else None)
+        pairs = HEADED if chat else [Pair(f"{variant}\n{pair.prompt}", pair.reference) for pair in HEADED]
+        alone = evaluator.evaluate(population[index:index + 1], pairs)
+        torch.testing.assert_close(together.scores[index], alone.scores[0], rtol=1e-5, atol=1e-5)
+        if together.completions is not None:
+            assert together.completions[index] == alone.completions[0]
+    loaded.settings = settings
+    assert loaded.format_prompt("x", "Do it.") == ("<|system|>Do it.\n<|user|>x\n<|assistant|>" if chat
+                                                  else "Do it.\nx")

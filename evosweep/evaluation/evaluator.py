@@ -53,18 +53,28 @@ class PopulationEvaluator:
         self._device = next(loaded.model.parameters()).device
 
     @torch.inference_mode()
-    def evaluate(self, population: torch.Tensor, pairs: list[Pair]) -> Evaluation:
-        """Score all members on all pairs: ``(P, N)``."""
+    def evaluate(self, population: torch.Tensor, pairs: list[Pair],
+                 instructions: list[str] | None = None) -> Evaluation:
+        """Score all members on all pairs: ``(P, N)``.
+
+        ``instructions``: one prompt variant per member (prompt co-evolution), which
+        replaces ``model.system_prompt`` for that member's rows; None = the config's.
+        """
+        if instructions is not None and len(instructions) != population.shape[0]:
+            raise ValueError(f"{len(instructions)} instructions for {population.shape[0]} members")
         if self.teacher_forced:
-            return Evaluation(scores=self._likelihood(population, pairs))
-        return self._generate_and_score(population, pairs)
+            return Evaluation(scores=self._likelihood(population, pairs, instructions))
+        return self._generate_and_score(population, pairs, instructions)
 
     # -- generation ------------------------------------------------------------
     @torch.inference_mode()
-    def generate(self, population: torch.Tensor, pairs: list[Pair]) -> list[list[str]]:
+    def generate(self, population: torch.Tensor, pairs: list[Pair],
+                 instructions: list[str] | None = None) -> list[list[str]]:
         """Each member's answer to each prompt: ``[P][N]`` strings (``eval.*`` decoding)."""
         head = None
-        if self.settings.share_prompt_prefix:
+        if instructions is not None:  # each member its own rows: no head common to all
+            encoded = encode_prompts(self.loaded, pairs, self._device, instructions)
+        elif self.settings.share_prompt_prefix:
             texts = [self.loaded.format_prompt(pair.prompt) for pair in pairs]
             shared = encode_shared_prefix(self.loaded.tokenizer, texts,
                                           add_special_tokens=not self.loaded.settings.chat_template)
@@ -83,16 +93,18 @@ class PopulationEvaluator:
         return generate_grid(self.loaded.model, self.loaded.tokenizer, encoded, population.shape[0],
                              self.settings.batch_size, kwargs, members_set, head)
 
-    def greedy_answers(self, member: torch.Tensor, pairs: list[Pair]) -> list[str]:
+    def greedy_answers(self, member: torch.Tensor, pairs: list[Pair],
+                       instruction: str | None = None) -> list[str]:
         """One member's greedy answers (``(D,)``), whatever ``eval.do_sample`` says."""
         settings, self.settings = self.settings, replace(self.settings, do_sample=False)
         try:
-            return self.generate(member[None], pairs)[0]
+            return self.generate(member[None], pairs, None if instruction is None else [instruction])[0]
         finally:
             self.settings = settings
 
-    def _generate_and_score(self, population: torch.Tensor, pairs: list[Pair]) -> Evaluation:
-        texts = self.generate(population, pairs)
+    def _generate_and_score(self, population: torch.Tensor, pairs: list[Pair],
+                            instructions: list[str] | None) -> Evaluation:
+        texts = self.generate(population, pairs, instructions)
         flat = [text for member in texts for text in member]
         references = [pair.reference for pair in pairs] * population.shape[0]
         prompts = [pair.prompt for pair in pairs] * population.shape[0]
@@ -103,10 +115,11 @@ class PopulationEvaluator:
         return Evaluation(scores=scores, completions=texts)
 
     # -- teacher forcing -------------------------------------------------------
-    def _likelihood(self, population: torch.Tensor, pairs: list[Pair]) -> torch.Tensor:
+    def _likelihood(self, population: torch.Tensor, pairs: list[Pair],
+                    instructions: list[str] | None) -> torch.Tensor:
         """Mean log p of each pair's reference tokens per member: ``(P, N)``."""
         encoded = encode_targets(self.loaded, pairs, getattr(self.reward, "append_eos", False),
-                                 self._device)
+                                 self._device, instructions)
         scores = torch.zeros(population.shape[0], len(pairs))
         for members, prompts in chunk_grid(population.shape[0], len(pairs), self.settings.batch_size):
             rows = grid_rows(encoded, members, prompts)  # (p*n, T) each

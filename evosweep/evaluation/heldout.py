@@ -26,17 +26,20 @@ class HeldoutCheck:
                 f"{prefix}answer_words": self.answer_words}
 
 
-def check_heldout(evaluator: PopulationEvaluator, member: torch.Tensor, pairs: list[Pair]) -> HeldoutCheck:
+def check_heldout(evaluator: PopulationEvaluator, member: torch.Tensor, pairs: list[Pair],
+                  instruction: str | None = None) -> HeldoutCheck:
     """Score ``member`` (``(D,)``) on ``pairs`` and read its greedy answers.
 
     A greedy text reward's own answers are reused; otherwise (likelihood, sampling)
-    the answers cost one extra greedy pass of ``len(pairs)`` rows.
+    the answers cost one extra greedy pass of ``len(pairs)`` rows. ``instruction``:
+    the prompt variant to wrap the prompts in (None = ``model.system_prompt``).
     """
-    evaluation = evaluator.evaluate(member[None], pairs)
+    instructions = None if instruction is None else [instruction]
+    evaluation = evaluator.evaluate(member[None], pairs, instructions)
     if evaluation.completions is not None and not evaluator.settings.do_sample:
         answers = evaluation.completions[0]
     else:
-        answers = evaluator.greedy_answers(member, pairs)
+        answers = evaluator.greedy_answers(member, pairs, instruction)
     references = [pair.reference for pair in pairs]
     return HeldoutCheck(float(evaluation.fitness[0]), exact_share(answers, references),
                         mean_words(answers), answers)

@@ -26,13 +26,18 @@ class LoadedModel:
     tokenizer: object
     settings: ModelSettings
 
-    def format_prompt(self, prompt: str) -> str:
-        """Wrap a raw prompt in the chat template when the settings ask for it."""
+    def format_prompt(self, prompt: str, instruction: str | None = None) -> str:
+        """Wrap a raw prompt in the chat template when the settings ask for it.
+
+        ``instruction`` (an evolved prompt variant) replaces ``model.system_prompt``;
+        without a chat template it becomes a first line above the prompt.
+        """
         if not self.settings.chat_template:
-            return prompt
+            return prompt if instruction is None else f"{instruction}\n{prompt}"
+        system = self.settings.system_prompt if instruction is None else instruction
         messages = [{"role": "user", "content": prompt}]
-        if self.settings.system_prompt is not None:
-            messages.insert(0, {"role": "system", "content": self.settings.system_prompt})
+        if system is not None:
+            messages.insert(0, {"role": "system", "content": system})
         return self.tokenizer.apply_chat_template(
             messages, tokenize=False, add_generation_prompt=True
         )
