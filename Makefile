@@ -7,8 +7,10 @@ STAMP := $(VENV)/.installed
 # torch pulls a multi-GB CUDA build). Override to use another build.
 TORCH_SPEC ?= torch==2.13.*
 EXP ?= ga_vs_es_vs_pg
+# MLflow (and tools that honour DO_NOT_TRACK) send no usage telemetry from `ui` and `docs`
+NO_TELEMETRY := MLFLOW_ENABLE_TELEMETRY=false DO_NOT_TRACK=1
 
-.PHONY: setup demo test test-all lint bench ui report clean
+.PHONY: setup demo test test-all lint bench ui report docs clean
 
 setup: $(STAMP)
 
@@ -36,10 +38,16 @@ bench: setup
 	$(BIN)/python -m evosweep.bench
 
 ui: setup
-	$(BIN)/mlflow ui --backend-store-uri sqlite:///outputs/mlflow.db --host 127.0.0.1 --port 5000
+	$(NO_TELEMETRY) $(BIN)/python -m evosweep.report.ui_links --tracking-uri sqlite:///outputs/mlflow.db
+	$(NO_TELEMETRY) $(BIN)/mlflow ui --backend-store-uri sqlite:///outputs/mlflow.db --host 127.0.0.1 --port 5000
 
 report: setup
 	$(BIN)/python -m evosweep.report $(EXP)
+
+# the mkdocs site (docs/, mkdocs.yml) into outputs/site; --strict fails on broken links and anchors
+docs: setup
+	$(BIN)/python -c "import mkdocs, material" 2>/dev/null || $(BIN)/pip install -e ".[docs]"
+	$(NO_TELEMETRY) NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d outputs/site
 
 clean:
 	rm -rf outputs/runs outputs/multirun
