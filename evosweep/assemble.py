@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from evosweep.algorithms.coevolution import PromptCoevolution
 from evosweep.algorithms.context import AlgorithmContext
 from evosweep.evaluation.evaluator import PopulationEvaluator
 from evosweep.lora.batched import BatchedLora
@@ -27,6 +28,12 @@ class RunParts:
     evaluator: PopulationEvaluator
     initial_member: torch.Tensor  # (D,): the unchanged adapter, i.e. the base model's behaviour
     algorithm: Any
+    prompts: PromptCoevolution | None  # prompts=coevolve, else None
+
+    @property
+    def instruction(self) -> str | None:
+        """The prompt variant to wrap prompts in: the best evolved one, or None (the config's)."""
+        return None if self.prompts is None else self.prompts.best
 
 
 def assemble(settings: RunSettings, generator: torch.Generator) -> RunParts:
@@ -47,4 +54,6 @@ def assemble(settings: RunSettings, generator: torch.Generator) -> RunParts:
         lora=lora, evaluator=evaluator, reward=settings.reward, train_pairs=task.train,
     )
     algorithm = settings.algorithm.build(context)
-    return RunParts(task, loaded, layout, evaluator, context.initial_member, algorithm)
+    prompts = PromptCoevolution.build(settings.prompts, settings.text_operators, settings.model.system_prompt,
+                                      task.train, evaluator, context.initial_member, settings.seed)
+    return RunParts(task, loaded, layout, evaluator, context.initial_member, algorithm, prompts)

@@ -15,11 +15,14 @@ def finish_run(settings: Any, output_dir: Path, parts: Any, history: list[dict[s
     """Record the final best (``parts``: a RunParts); print and log the summary; return the objective."""
     task, algorithm = parts.task, parts.algorithm
     best = algorithm.best_member()
-    final = check_heldout(parts.evaluator, best, task.heldout)
+    final = check_heldout(parts.evaluator, best, task.heldout, parts.instruction)
     tracker.log_metrics({"heldout/final": final.reward, "heldout/final_exact": final.exact,
                          "heldout/final_answer_words": final.answer_words}, step=len(history))
     adapter_dir = parts.layout.save_adapter(best, output_dir / "adapters" / "best",
                                             settings.model.name_or_path)
+    if parts.instruction is not None:  # the best (adapter, prompt) pair is saved together
+        (adapter_dir / "prompt.txt").write_text(parts.instruction + "\n")
+        tracker.set_tags({"prompts.best": parts.instruction[:5000]})
     tracker.log_artifact(adapter_dir, "adapters/best")
     if history:
         plot = plot_fitness_curve(history, output_dir / "fitness_curve.png",
@@ -41,6 +44,7 @@ def finish_run(settings: Any, output_dir: Path, parts: Any, history: list[dict[s
         ("held-out words per answer (base -> final)",
          f"{base['heldout/base_answer_words']:.1f} -> {final.answer_words:.1f}"),
         ("reward evals", f"{sum(row['perf/reward_evals'] for row in history):.0f}"),
+        *([("best prompt", repr(parts.instruction))] if parts.instruction is not None else []),
         ("adapter", str(adapter_dir)),
     ]
     text = f"{summary_table(rows)}\n\nHeld-out answers (greedy):\n\n{samples}\n"

@@ -58,7 +58,8 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         save_checkpoint(output_dir, {
             "algorithm": algorithm.state_dict(), "history": history, "rl_history": rl_history,
             "base": base, "rng": capture_rng(), "mlflow_run_id": tracker.run_id, "config": params,
-            "train_batches": batches.state_dict(), **extra,
+            "train_batches": batches.state_dict(),
+            "prompts": parts.prompts.state_dict() if parts.prompts else None, **extra,
         })
 
     if checkpoint is not None:
@@ -66,6 +67,8 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         history, rl_history, base = checkpoint["history"], checkpoint["rl_history"], checkpoint["base"]
         restore_rng(checkpoint["rng"])
         batches.load_state_dict(checkpoint["train_batches"])
+        if parts.prompts is not None:
+            parts.prompts.load_state_dict(checkpoint["prompts"])
         tracker.start({}, {}, run_id=checkpoint.get("mlflow_run_id"))
         relog_missing(tracker, checkpoint)
         log.info("resumed from %s at generation %d", output_dir, algorithm.generation)
@@ -86,11 +89,16 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
                    desc="generations", unit="gen", dynamic_ncols=True)
         for generation in bar:
             started = time.perf_counter()
-            evaluation = evaluator.evaluate(algorithm.ask(), batches.next())  # scores (P, N)
+            population, train = algorithm.ask(), batches.next()  # (P, D), N pairs
+            if parts.prompts is None:
+                evaluation, prompt_metrics = evaluator.evaluate(population, train), {}  # scores (P, N)
+            else:  # one pass: adapters with the best prompt, prompt variants with the best adapter
+                evaluation, prompt_metrics = parts.prompts.evaluate(population, algorithm.best_member(),
+                                                                    train)
             evaluated = time.perf_counter()
-            extra = algorithm.tell(evaluation.fitness)
+            extra = {**algorithm.tell(evaluation.fitness), **prompt_metrics}
             steps = algorithm.step_metrics() if hasattr(algorithm, "step_metrics") else []
-            heldout = check_heldout(evaluator, algorithm.best_member(), task.heldout)
+            heldout = check_heldout(evaluator, algorithm.best_member(), task.heldout, parts.instruction)
             row = {"generation": generation,
                    **generation_metrics(evaluation.fitness, evaluation.scores.numel(), heldout,
                                         evaluated - started, extra),
@@ -134,8 +142,9 @@ def generation_metrics(fitness: torch.Tensor, evals: int, heldout: HeldoutCheck,
         "fitness/failed_members": float(failed.sum()),
         **heldout.metrics(),
         "perf/evals_per_s": evals / max(eval_s, 1e-9),
-        # RL algorithms count the completions they sampled and scored
-        "perf/reward_evals": float(evals + extra.get("perf/rl_reward_evals", 0)),
+        # RL steps and prompt variants count the texts they had scored (perf/*_reward_evals)
+        "perf/reward_evals": float(evals + sum(value for key, value in extra.items()
+                                               if key.endswith("_reward_evals"))),
         **extra,
     }
 

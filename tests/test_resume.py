@@ -30,6 +30,8 @@ ALGORITHMS = {
     "hybrid": ["algorithm=hybrid", "algorithm.rl_every=1", "algorithm.rl_steps=1",
                "algorithm.rl.group_size=2", "algorithm.rl.prompts_per_step=1"],
     "sft": ["algorithm=sft", "algorithm.batch_size=1", "algorithm.learning_rate=0.01"],
+    "ga+prompts": ["algorithm=ga", "prompts=coevolve", "prompts.population_size=3",
+                   "operators.text.rewrite_rate=0.5", "model.system_prompt=Reply with one word."],
 }
 
 
@@ -86,11 +88,11 @@ def test_interrupted_mid_generation_resumes_exactly(compose_config, tmp_path, mo
     calls = {"count": 0}
     original = PopulationEvaluator.evaluate
 
-    def dies_in_generation_2(self, population, pairs):
+    def dies_in_generation_2(self, population, pairs, instructions=None):
         calls["count"] += 1
         if calls["count"] == 1 + 2 * 2 + 2:  # base, 2 generations, then generation 2's held-out eval
             raise KeyboardInterrupt  # after ask/evaluate/tell of generation 2, before its checkpoint
-        return original(self, population, pairs)
+        return original(self, population, pairs, instructions)
 
     monkeypatch.setattr(PopulationEvaluator, "evaluate", dies_in_generation_2)
     with pytest.raises(KeyboardInterrupt):

@@ -80,11 +80,11 @@ def test_minibatch_runs_resume_exactly(compose_config, tmp_path, monkeypatch):
 
     calls, original = {"n": 0}, PopulationEvaluator.evaluate
 
-    def dies(self, population, pairs):
+    def dies(self, population, pairs, instructions=None):
         calls["n"] += 1
         if calls["n"] == 1 + 2 * 2 + 1:  # base, 2 generations, generation 2's train evaluation
             raise KeyboardInterrupt
-        return original(self, population, pairs)
+        return original(self, population, pairs, instructions)
 
     monkeypatch.setattr(PopulationEvaluator, "evaluate", dies)
     with pytest.raises(KeyboardInterrupt):

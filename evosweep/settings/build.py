@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from evosweep.errors import ConfigError, EvosweepError
 from evosweep.settings.evaluation import EvalSettings
 from evosweep.settings.model import ModelSettings
+from evosweep.settings.prompts import PromptSettings
 from evosweep.settings.task import TaskSettings
 from evosweep.settings.tracking import TrackingSettings
 
@@ -39,6 +40,8 @@ class RunSettings:
     crossover: Any
     mutation: Any
     schedule: Any
+    prompts: PromptSettings
+    text_operators: Any
     optuna_trial: dict | None
 
 
@@ -94,9 +97,13 @@ def build_settings(cfg: DictConfig) -> RunSettings:
         crossover=build("operators.crossover", operators.crossover),
         mutation=build("operators.mutation", operators.mutation),
         schedule=build("schedule", cfg.schedule),
+        prompts=_plain("prompts", PromptSettings, cfg.prompts) if "prompts" in cfg else PromptSettings(),
+        text_operators=build("operators.text", operators.text) if "text" in operators else None,
         optuna_trial=OmegaConf.to_container(cfg.optuna_trial, resolve=True)
         if cfg.get("optuna_trial") is not None else None,
     )
+    if settings.prompts.evolve and settings.text_operators is None:
+        raise ConfigError("operators.text", "prompts=coevolve needs operators/text in the defaults")
     # cross-group rules (tournament vs population, RL needs a text reward, ...)
     check_run = getattr(settings.algorithm, "check_run", None)
     if check_run is not None:
