@@ -57,18 +57,21 @@ def test_batched_greedy_tokens_match_peft_member_by_member(fixture, batch_size, 
 
 
 @pytest.mark.parametrize("fixture", ["tiny_gpt2", "tiny_llama"])
-def test_batched_likelihood_matches_peft_logits(fixture, tmp_path, request):
+@pytest.mark.parametrize(("pairs", "share"), [(PAIRS, True), (HEADED, True), (HEADED, False)])
+def test_batched_likelihood_matches_peft_logits(fixture, pairs, share, tmp_path, request):
+    """Teacher-forced scores equal peft's, with the prompts' common head prefilled or not."""
     loaded = request.getfixturevalue(fixture)
     layout = LoraLayout.from_model(loaded.model, loaded.settings.lora)
     population = _population(layout, 3)
     evaluator = PopulationEvaluator(loaded, BatchedLora(loaded.model, layout),
-                                    LikelihoodReward(append_eos=True), EvalSettings(batch_size=5))
-    scores = evaluator.evaluate(population, PAIRS).scores  # (P, N)
+                                    LikelihoodReward(append_eos=True),
+                                    EvalSettings(batch_size=5, share_prompt_prefix=share))
+    scores = evaluator.evaluate(population, pairs).scores  # (P, N)
     tokenizer = loaded.tokenizer
     for index in range(population.shape[0]):
         peft_model, _ = _peft_alone(loaded.settings, layout, population[index], tmp_path,
                                     f"m{index}")
-        for column, pair in enumerate(PAIRS):
+        for column, pair in enumerate(pairs):
             prompt = tokenizer(pair.prompt)["input_ids"]
             target = tokenizer(pair.reference, add_special_tokens=False)["input_ids"]
             target = target + [tokenizer.eos_token_id]

@@ -17,7 +17,7 @@ import torch
 from evosweep.evaluation.generation import generate_grid, generation_kwargs
 from evosweep.evaluation.grid import chunk_grid, grid_rows
 from evosweep.evaluation.logprobs import next_token_logprobs
-from evosweep.evaluation.prompt_head import encode_shared_prefix
+from evosweep.evaluation.prompt_head import encode_shared_prefix, prefill_head
 from evosweep.evaluation.prompts import encode_prompts, encode_targets
 from evosweep.lora.batched import BatchedLora
 from evosweep.models.loading import LoadedModel
@@ -118,18 +118,22 @@ class PopulationEvaluator:
     def _likelihood(self, population: torch.Tensor, pairs: list[Pair],
                     instructions: list[str] | None) -> torch.Tensor:
         """Mean log p of each pair's reference tokens per member: ``(P, N)``."""
+        # the prompts' common head (chat template, system prompt) runs once per member
+        share = self.settings.share_prompt_prefix and instructions is None
         encoded = encode_targets(self.loaded, pairs, getattr(self.reward, "append_eos", False),
-                                 self._device, instructions)
+                                 self._device, instructions, split_head=share)
+        head = encoded.pop("head", None)
         scores = torch.zeros(population.shape[0], len(pairs))
         for members, prompts in chunk_grid(population.shape[0], len(pairs), self.settings.batch_size):
-            rows = grid_rows(encoded, members, prompts)  # (p*n, T) each
+            rows = grid_rows(encoded, members, prompts)  # (p*n, T) each; the mask (p*n, c + T)
             predicts = rows["targets"][:, 1:]  # position t predicts token t+1: (p*n, T-1)
+            count, n = members.stop - members.start, prompts.stop - prompts.start
             with self.lora.members(population[members]):
+                cache = prefill_head(self.loaded.model, head, count, n) if head is not None else None
                 picked = next_token_logprobs(self.loaded.model, rows["input_ids"],
-                                             rows["attention_mask"], predicts)  # (K,)
+                                             rows["attention_mask"], predicts, cache=cache)  # (K,)
             per_row = torch.zeros(predicts.shape, device=picked.device)
             per_row[predicts] = picked
             row_means = per_row.sum(dim=1) / predicts.sum(dim=1).clamp(min=1)
-            count, n = members.stop - members.start, prompts.stop - prompts.start
             scores[members, prompts] = row_means.view(count, n).cpu()
         return scores

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from evosweep.evaluation.prompt_head import common_head_length
 from evosweep.models.loading import LoadedModel
 from evosweep.tasks.pairs import Pair
 
@@ -37,12 +38,15 @@ def encode_prompts(loaded: LoadedModel, pairs: list[Pair], device: torch.device 
 
 
 def encode_targets(loaded: LoadedModel, pairs: list[Pair], append_eos: bool, device: torch.device | str,
-                   instructions: list[str] | None = None) -> dict[str, torch.Tensor]:
+                   instructions: list[str] | None = None,
+                   split_head: bool = False) -> dict[str, torch.Tensor]:
     """Right-padded prompt+reference rows: ``input_ids``, ``attention_mask`` and ``targets``.
 
     ``targets`` (bool) marks the reference tokens (and the end-of-sequence token with
     ``append_eos``): the tokens a teacher-forced score or loss is about. Shapes as
-    :func:`encode_prompts`.
+    :func:`encode_prompts`. With ``split_head`` the tokens every row starts with are cut
+    off into ``head`` ``(c,)`` (to prefill once per member): ``input_ids``/``targets``
+    then hold the rest ``(N, T)`` and ``attention_mask`` covers head and rest ``(N, c + T)``.
     """
     tokenizer = loaded.tokenizer
     rows = []
@@ -53,6 +57,10 @@ def encode_targets(loaded: LoadedModel, pairs: list[Pair], append_eos: bool, dev
         if append_eos and tokenizer.eos_token_id is not None:
             target = target + [tokenizer.eos_token_id]
         rows.append((prompt, target))
+    head: list[int] = []
+    if split_head:
+        head = rows[0][0][: common_head_length([prompt for prompt, _ in rows])]
+        rows = [(prompt[len(head):], target) for prompt, target in rows]
     length = max(len(p) + len(t) for p, t in rows)
     ids = torch.full((len(rows), length), tokenizer.pad_token_id, dtype=torch.long)
     attention = torch.zeros((len(rows), length), dtype=torch.long)
@@ -62,6 +70,11 @@ def encode_targets(loaded: LoadedModel, pairs: list[Pair], append_eos: bool, dev
         ids[i, :total] = torch.tensor(prompt + target)
         attention[i, :total] = 1
         targets[i, len(prompt):total] = True
+    if split_head:
+        attention = torch.cat([torch.ones(len(rows), len(head), dtype=torch.long), attention], dim=1)
     tensors = {"input_ids": ids.to(device), "attention_mask": attention.to(device),
                "targets": targets.to(device)}
+    if split_head:
+        tensors["head"] = torch.tensor(head, dtype=torch.long)
+        return tensors
     return _per_member(tensors, None if instructions is None else len(instructions))
