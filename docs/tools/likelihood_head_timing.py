@@ -18,26 +18,21 @@ from evosweep.settings.model import ModelSettings
 from evosweep.tasks.pairs import load_jsonl
 
 torch.set_num_threads(1)
-cfg = OmegaConf.load("conf/model/smollm2-135m.yaml")
-s = ModelSettings(**{k: v for k, v in OmegaConf.to_container(cfg).items()})
-loaded = load_model(s)
-layout = LoraLayout.from_model(loaded.model, s.lora)
-ev = {
-    share: PopulationEvaluator(
-        loaded,
-        BatchedLora(loaded.model, layout) if share else None,
-        LikelihoodReward(),
-        EvalSettings(share_prompt_prefix=share),
-    )
-    for share in (True,)
-}
-lora = ev[True].lora
-ev[False] = PopulationEvaluator(loaded, lora, LikelihoodReward(), EvalSettings(share_prompt_prefix=False))
+settings = ModelSettings(**OmegaConf.to_container(OmegaConf.load("conf/model/smollm2-135m.yaml")))
+loaded = load_model(settings)
+layout = LoraLayout.from_model(loaded.model, settings.lora)
+lora = BatchedLora(loaded.model, layout)
+evaluators = {share: PopulationEvaluator(loaded, lora, LikelihoodReward(),
+                                         EvalSettings(share_prompt_prefix=share))
+              for share in (True, False)}
 pairs = load_jsonl("builtin:fr_en_train.jsonl")[:8]
-pop = layout.initial_member(torch.Generator().manual_seed(0))[None].repeat(32, 1)
-pop[:, layout.b_mask()] += 0.03 * torch.randn(32, int(layout.b_mask().sum()))
+population = layout.initial_member(torch.Generator().manual_seed(0))[None].repeat(32, 1)  # (32, D)
+b_entries = layout.b_mask()
+noise = torch.randn(32, int(b_entries.sum()), generator=torch.Generator().manual_seed(1))
+population[:, b_entries] += 0.03 * noise
 for share in (False, True, False, True):
-    t = time.perf_counter()
-    sc = ev[share].evaluate(pop, pairs).scores
-    dt = time.perf_counter() - t
-    print(share, f"{dt:.2f}s {256 / dt:.1f} evals/s", float(sc.mean()))
+    started = time.perf_counter()
+    scores = evaluators[share].evaluate(population, pairs).scores
+    seconds = time.perf_counter() - started
+    print(f"share_prompt_prefix={share}: {seconds:.2f} s, {scores.numel() / seconds:.1f} evals/s, "
+          f"mean {float(scores.mean()):.6f}")
