@@ -46,7 +46,7 @@ def test_every_group_option_composes_and_builds(compose_config, group, option):
 
 @pytest.mark.parametrize("overrides,field", [
     (["algorithm.population_size=0"], "algorithm.population_size"),
-    (["algorithm.elite=8"], "algorithm.elite"),
+    (["algorithm.elite=32"], "algorithm.elite"),
     (["algorithm.elite=9", "algorithm.population_size=4"], "algorithm.elite"),
     (["algorithm.mutation_scale=-1"], "algorithm.mutation_scale"),
     (["eval.batch_size=0"], "eval.batch_size"),
