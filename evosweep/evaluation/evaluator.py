@@ -57,40 +57,63 @@ class PopulationEvaluator:
                  instructions: list[str] | None = None) -> Evaluation:
         """Score all members on all pairs: ``(P, N)``.
 
-        ``instructions``: one prompt variant per member (prompt co-evolution), which
-        replaces ``model.system_prompt`` for that member's rows; None = the config's.
+        ``instructions``: one prompt variant per member (prompt co-evolution), in place
+        of ``model.system_prompt`` for that member's rows. Members that share a variant
+        are scored together, so each variant's prompt head is prefilled once per member.
         """
-        if instructions is not None and len(instructions) != population.shape[0]:
-            raise ValueError(f"{len(instructions)} instructions for {population.shape[0]} members")
+        if instructions is None:
+            evaluation = self._score(population, pairs, self.loaded)
+        else:
+            if len(instructions) != population.shape[0]:
+                raise ValueError(f"{len(instructions)} instructions for {population.shape[0]} members")
+            evaluation = self._score_by_instruction(population, pairs, instructions)
+        if self.score_texts is not None:
+            require_some_member_scored(evaluation.scores, self.score_texts)
+        return evaluation
+
+    def _score(self, population: torch.Tensor, pairs: list[Pair], loaded: LoadedModel) -> Evaluation:
         if self.teacher_forced:
-            return Evaluation(scores=self._likelihood(population, pairs, instructions))
-        return self._generate_and_score(population, pairs, instructions)
+            return Evaluation(scores=self._likelihood(population, pairs, loaded))
+        return self._generate_and_score(population, pairs, loaded)
+
+    def _score_by_instruction(self, population: torch.Tensor, pairs: list[Pair],
+                              instructions: list[str]) -> Evaluation:
+        groups: dict[str, list[int]] = {}
+        for member, text in enumerate(instructions):
+            groups.setdefault(text, []).append(member)
+        scores = torch.empty(population.shape[0], len(pairs))
+        completions: list[list[str]] = [[] for _ in instructions]
+        for text, members in groups.items():
+            part = self._score(population[members], pairs, self.loaded.with_instruction(text))
+            scores[members] = part.scores
+            for row, member in enumerate(members):
+                completions[member] = part.completions[row] if part.completions else []
+        return Evaluation(scores, None if self.teacher_forced else completions)
 
     # -- generation ------------------------------------------------------------
     @torch.inference_mode()
     def generate(self, population: torch.Tensor, pairs: list[Pair],
-                 instructions: list[str] | None = None) -> list[list[str]]:
+                 loaded: LoadedModel | None = None) -> list[list[str]]:
         """Each member's answer to each prompt: ``[P][N]`` strings (``eval.*`` decoding)."""
+        loaded = loaded or self.loaded
         head = None
-        if instructions is not None:  # each member its own rows: no head common to all
-            encoded = encode_prompts(self.loaded, pairs, self._device, instructions)
-        elif self.settings.share_prompt_prefix:
-            texts = [self.loaded.format_prompt(pair.prompt) for pair in pairs]
-            shared = encode_shared_prefix(self.loaded.tokenizer, texts,
-                                          add_special_tokens=not self.loaded.settings.chat_template)
+        if self.settings.share_prompt_prefix:
+            texts = [loaded.format_prompt(pair.prompt) for pair in pairs]
+            shared = encode_shared_prefix(loaded.tokenizer, texts,
+                                          add_special_tokens=not loaded.settings.chat_template)
             encoded = {"input_ids": shared.input_ids.to(self._device),
                        "attention_mask": shared.attention_mask.to(self._device)}
             head = shared.head
         else:
-            encoded = encode_prompts(self.loaded, pairs, self._device)
+            encoded = encode_prompts(loaded, pairs, self._device)
 
         @contextmanager
         def members_set(members: slice, _prompts: slice):
             with self.lora.members(population[members]):
                 yield {}
 
-        kwargs = generation_kwargs(self.settings, self.loaded.tokenizer.pad_token_id)
-        return generate_grid(self.loaded.model, self.loaded.tokenizer, encoded, population.shape[0],
+        kwargs = generation_kwargs(self.settings, loaded.tokenizer.pad_token_id)
+        return generate_grid(loaded.model, loaded.tokenizer, encoded, population.shape[0],
                              self.settings.batch_size, kwargs, members_set, head)
 
     def greedy_answers(self, member: torch.Tensor, pairs: list[Pair],
@@ -98,30 +121,28 @@ class PopulationEvaluator:
         """One member's greedy answers (``(D,)``), whatever ``eval.do_sample`` says."""
         settings, self.settings = self.settings, replace(self.settings, do_sample=False)
         try:
-            return self.generate(member[None], pairs, None if instruction is None else [instruction])[0]
+            return self.generate(member[None], pairs, self.loaded.with_instruction(instruction))[0]
         finally:
             self.settings = settings
 
     def _generate_and_score(self, population: torch.Tensor, pairs: list[Pair],
-                            instructions: list[str] | None) -> Evaluation:
-        texts = self.generate(population, pairs, instructions)
+                            loaded: LoadedModel) -> Evaluation:
+        texts = self.generate(population, pairs, loaded)
         flat = [text for member in texts for text in member]
         references = [pair.reference for pair in pairs] * population.shape[0]
         prompts = [pair.prompt for pair in pairs] * population.shape[0]
         members = [member for member in range(population.shape[0]) for _ in pairs]
         scores = torch.tensor(self.score_texts(flat, references, prompts, members=members),
                               dtype=torch.float32).view(population.shape[0], len(pairs))
-        require_some_member_scored(scores, self.score_texts)
         return Evaluation(scores=scores, completions=texts)
 
     # -- teacher forcing -------------------------------------------------------
     def _likelihood(self, population: torch.Tensor, pairs: list[Pair],
-                    instructions: list[str] | None) -> torch.Tensor:
+                    loaded: LoadedModel) -> torch.Tensor:
         """Mean log p of each pair's reference tokens per member: ``(P, N)``."""
         # the prompts' common head (chat template, system prompt) runs once per member
-        share = self.settings.share_prompt_prefix and instructions is None
-        encoded = encode_targets(self.loaded, pairs, getattr(self.reward, "append_eos", False),
-                                 self._device, instructions, split_head=share)
+        encoded = encode_targets(loaded, pairs, getattr(self.reward, "append_eos", False),
+                                 self._device, split_head=self.settings.share_prompt_prefix)
         head = encoded.pop("head", None)
         scores = torch.zeros(population.shape[0], len(pairs))
         for members, prompts in chunk_grid(population.shape[0], len(pairs), self.settings.batch_size):
@@ -129,8 +150,8 @@ class PopulationEvaluator:
             predicts = rows["targets"][:, 1:]  # position t predicts token t+1: (p*n, T-1)
             count, n = members.stop - members.start, prompts.stop - prompts.start
             with self.lora.members(population[members]):
-                cache = prefill_head(self.loaded.model, head, count, n) if head is not None else None
-                picked = next_token_logprobs(self.loaded.model, rows["input_ids"],
+                cache = prefill_head(loaded.model, head, count, n) if head is not None else None
+                picked = next_token_logprobs(loaded.model, rows["input_ids"],
                                              rows["attention_mask"], predicts, cache=cache)  # (K,)
             per_row = torch.zeros(predicts.shape, device=picked.device)
             per_row[predicts] = picked

@@ -42,11 +42,10 @@ def generate_grid(model: nn.Module, tokenizer, encoded: dict[str, torch.Tensor],
                   head: torch.Tensor | None = None) -> list[list[str]]:
     """Every member's answer to every encoded prompt: ``[P][N]`` stripped strings.
 
-    ``encoded``: ``input_ids``/``attention_mask`` ``(N, L)``, or ``(P, N, L)`` when each
-    member reads its own prompt variant; ``head``: token ids all prompts share,
-    prefilled once per member (see :mod:`evosweep.evaluation.prompt_head`).
+    ``encoded``: ``input_ids``/``attention_mask`` ``(N, L)``; ``head``: token ids all
+    prompts share, prefilled once per member (see :mod:`evosweep.evaluation.prompt_head`).
     """
-    prompt_count, prompt_len = encoded["input_ids"].shape[-2:]
+    prompt_count, prompt_len = encoded["input_ids"].shape
     texts: list[list[str]] = [[""] * prompt_count for _ in range(members)]
     for chunk_members, prompts in chunk_grid(members, prompt_count, batch_size):
         rows = grid_rows(encoded, chunk_members, prompts)  # input_ids, attention_mask: (p*n, L)

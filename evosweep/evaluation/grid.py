@@ -20,11 +20,6 @@ def chunk_grid(members: int, prompts: int, batch_size: int) -> Iterator[tuple[sl
 
 
 def grid_rows(tensors: dict[str, torch.Tensor], members: slice, prompts: slice) -> dict[str, torch.Tensor]:
-    """A chunk's rows, member-major, ``(p*n, L)`` each.
-
-    ``(N, L)`` tensors (every member reads the same prompts) are repeated per member;
-    ``(P, N, L)`` tensors (each member its own prompt variant) are sliced by member.
-    """
+    """A chunk's rows, member-major: the sliced prompts once per member, ``(p*n, L)`` each."""
     count = members.stop - members.start
-    return {key: value[members, prompts].reshape(-1, value.shape[-1]) if value.dim() == 3
-            else value[prompts].repeat(count, 1) for key, value in tensors.items()}
+    return {key: value[prompts].repeat(count, 1) for key, value in tensors.items()}

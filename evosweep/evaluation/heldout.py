@@ -34,8 +34,7 @@ def check_heldout(evaluator: PopulationEvaluator, member: torch.Tensor, pairs: l
     the answers cost one extra greedy pass of ``len(pairs)`` rows. ``instruction``:
     the prompt variant to wrap the prompts in (None = ``model.system_prompt``).
     """
-    instructions = None if instruction is None else [instruction]
-    evaluation = evaluator.evaluate(member[None], pairs, instructions)
+    evaluation = evaluator.evaluate(member[None], pairs, None if instruction is None else [instruction])
     if evaluation.completions is not None and not evaluator.settings.do_sample:
         answers = evaluation.completions[0]
     else:

@@ -4,7 +4,7 @@ file shipped inside a Python package, or a tiny model built in code."""
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -25,13 +25,21 @@ class LoadedModel:
     model: PreTrainedModel
     tokenizer: object
     settings: ModelSettings
+    # an evolved prompt variant (prompts=coevolve) in place of model.system_prompt
+    instruction: str | None = None
+
+    def with_instruction(self, instruction: str | None) -> LoadedModel:
+        """The same model and tokenizer, formatting prompts with ``instruction``."""
+        return replace(self, instruction=instruction)
 
     def format_prompt(self, prompt: str, instruction: str | None = None) -> str:
         """Wrap a raw prompt in the chat template when the settings ask for it.
 
-        ``instruction`` (an evolved prompt variant) replaces ``model.system_prompt``;
-        without a chat template it becomes a first line above the prompt.
+        An instruction (the argument, else :attr:`instruction`) replaces
+        ``model.system_prompt``; without a chat template it becomes a first line
+        above the prompt.
         """
+        instruction = instruction if instruction is not None else self.instruction
         if not self.settings.chat_template:
             return prompt if instruction is None else f"{instruction}\n{prompt}"
         system = self.settings.system_prompt if instruction is None else instruction
