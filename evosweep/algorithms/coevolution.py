@@ -1,8 +1,9 @@
 """Cooperative co-evolution of prompts with adapters (``prompts=coevolve``).
 
-One generation is one batched pass over ``P + K`` rows of members: the ``P``
-adapters the algorithm asked for, each wrapped in the current best prompt, and
-the ``K`` prompt variants, each read by the current best adapter. The adapters'
+One generation is one evaluation of ``P + K`` members: the ``P`` adapters the
+algorithm asked for, each wrapped in the current best prompt, and the ``K`` prompt
+variants, each read by the current best adapter (the evaluator batches members
+that share a variant, so each variant's prompt head is prefilled once). The adapters'
 scores go to the algorithm, the variants' to the prompt population: each side
 is scored with the other side's best (Potter & De Jong's cooperative scheme).
 The cost, ``(P + K) x N`` reward evaluations, is logged in ``perf/reward_evals``.
