@@ -53,6 +53,7 @@ def tiny_llama():
 
 TINY_RUN = [
     "model=tiny-gpt2",
+    "algorithm=ga",
     "task=bonjour",
     "tracking=none",
     "algorithm.population_size=6",

@@ -46,9 +46,9 @@ def test_every_group_option_composes_and_builds(compose_config, group, option):
 
 @pytest.mark.parametrize("overrides,field", [
     (["algorithm.population_size=0"], "algorithm.population_size"),
-    (["algorithm.elite=32"], "algorithm.elite"),
-    (["algorithm.elite=9", "algorithm.population_size=4"], "algorithm.elite"),
-    (["algorithm.mutation_scale=-1"], "algorithm.mutation_scale"),
+    (["algorithm=ga", "algorithm.elite=32"], "algorithm.elite"),
+    (["algorithm=ga", "algorithm.elite=9", "algorithm.population_size=4"], "algorithm.elite"),
+    (["algorithm=ga", "algorithm.mutation_scale=-1"], "algorithm.mutation_scale"),
     (["eval.batch_size=0"], "eval.batch_size"),
     (["model.lora.r=0"], "model.lora.r"),
     (["operators.crossover.rate=2"], "operators.crossover.rate"),
