@@ -21,4 +21,4 @@ def test_default_config_runs_on_the_embedded_model(compose_config, tmp_path):
     assert (tmp_path / "adapters" / "best" / "adapter_model.safetensors").is_file()
     summary = (tmp_path / "summary.md").read_text()
     assert "held-out reward (base -> final best)" in summary
-    assert "| prompt | reference | base | evolved |" in summary
+    assert "| prompt | reference | base | evolved | right |" in summary

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from evosweep.evaluation.answers import exact_share
+
 
 def summary_table(rows: list[tuple[str, str]]) -> str:
     """Two aligned columns under a rule, readable in a terminal and as Markdown."""
@@ -12,11 +14,13 @@ def summary_table(rows: list[tuple[str, str]]) -> str:
 
 
 def sample_table(prompts: list[str], references: list[str], base: list[str],
-                 final: list[str], limit: int = 8) -> str:
-    """Held-out answers before and after evolution, as a Markdown table."""
-    lines = ["| prompt | reference | base | evolved |", "|---|---|---|---|"]
+                 final: list[str], limit: int = 20) -> str:
+    """Held-out answers before and after evolution, as a Markdown table; ✓ marks exact answers."""
+    lines = ["| prompt | reference | base | evolved | right |", "|---|---|---|---|---|"]
     for row in list(zip(prompts, references, base, final, strict=True))[:limit]:
         cells = [cell.replace("|", "/").replace("\n", " ") for cell in row]
         cells = [cells[0][-45:]] + [cell[:60] for cell in cells[1:]]
-        lines.append("| " + " | ".join(cells) + " |")
+        marks = ["✓" if exact_share([answer], [row[1]]) else "" for answer in row[2:]]
+        right = {("", "✓"): "✓ (new)", ("✓", "✓"): "✓", ("✓", ""): "lost"}.get(tuple(marks), "")
+        lines.append("| " + " | ".join([*cells, right]) + " |")
     return "\n".join(lines)
