@@ -141,7 +141,8 @@ def generation_metrics(fitness: torch.Tensor, evals: int, heldout: HeldoutCheck,
         "fitness/std": float(scored.std()) if scored.numel() > 1 else 0.0,
         "fitness/failed_members": float(failed.sum()),
         **heldout.metrics(),
-        "perf/evals_per_s": evals / max(eval_s, 1e-9),
+        # the evaluation pass also scored the prompt variants (prompts=coevolve)
+        "perf/evals_per_s": (evals + extra.get("perf/prompt_reward_evals", 0)) / max(eval_s, 1e-9),
         # RL steps and prompt variants count the texts they had scored (perf/*_reward_evals)
         "perf/reward_evals": float(evals + sum(value for key, value in extra.items()
                                                if key.endswith("_reward_evals"))),

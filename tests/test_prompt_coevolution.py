@@ -77,6 +77,7 @@ def test_a_coevolving_run_scores_both_populations_in_one_pass_and_saves_the_pair
     checkpoint = load_checkpoint(tmp_path)
     history = checkpoint["history"]
     assert [row["perf/reward_evals"] for row in history] == [(6 + 4) * 3] * 4  # (P + K) x N
+    assert all(row["perf/evals_per_s"] > 0 for row in history)
     assert all({"prompts/best", "prompts/mean", "prompts/best_words"} <= set(row) for row in history)
     train_calls = [c for c in calls if c[0] == 6 + 4]
     assert len(train_calls) == 4  # one joint pass per generation
