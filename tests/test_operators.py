@@ -69,7 +69,7 @@ def test_selection_repeats_with_the_same_generator():
 ])
 def test_invalid_operator_settings_fail_at_start_up(compose_config, overrides, field):
     with pytest.raises(ConfigError) as error:
-        build_settings(compose_config(overrides + ["algorithm.population_size=8"]))
+        build_settings(compose_config(["algorithm=ga", *overrides, "algorithm.population_size=8"]))
     assert error.value.field == field
     if "9" in overrides[-1]:
         assert "algorithm.population_size" in str(error.value)

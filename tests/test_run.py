@@ -14,7 +14,7 @@ from evosweep.run import run
 from evosweep.settings.model import LoraSettings, ModelSettings
 from evosweep.tracking.checkpoint import load_checkpoint
 
-LEARNING = ["model=tiny-gpt2", "task=fr_en", "task.max_train=4", "task.max_eval=4",
+LEARNING = ["model=tiny-gpt2", "algorithm=ga", "task=fr_en", "task.max_train=4", "task.max_eval=4",
             "algorithm.population_size=8", "algorithm.generations=8",
             "algorithm.mutation_scale=0.1", "tracking=none"]
 
