@@ -15,6 +15,10 @@ class ConfigError(EvosweepError, ValueError):
         self.field = field
         self.message = message
 
+    def __reduce__(self):
+        """Rebuild from (field, message): a trial's error crosses process boundaries (joblib)."""
+        return type(self), (self.field, self.message)
+
 
 class TaskFileError(EvosweepError, ValueError):
     """A task file is missing or malformed; the message names file and line."""

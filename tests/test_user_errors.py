@@ -65,3 +65,12 @@ def test_a_bad_eval_path_names_the_file(tmp_path):
     train.write_text('{"prompt": "a", "reference": "b"}\n')
     with pytest.raises(TaskFileError, match="missing.jsonl: task file not found"):
         load_task(TaskSettings(train_path=str(train), eval_path=str(tmp_path / "missing.jsonl")))
+
+
+def test_config_errors_survive_pickling_across_processes():
+    """joblib sends a failed trial's exception back to the sweep: it must unpickle as itself."""
+    import pickle
+
+    error = pickle.loads(pickle.dumps(ConfigError("algorithm.elite", "must be < 4")))
+    assert isinstance(error, ConfigError) and error.field == "algorithm.elite"
+    assert str(error) == "algorithm.elite: must be < 4"
