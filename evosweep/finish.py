@@ -9,15 +9,36 @@ from evosweep.evaluation.heldout import check_heldout
 from evosweep.report.plots import plot_fitness_curve
 from evosweep.report.summary import sample_table, summary_table
 
+#: how the summary names each held-out measure, and how it prints one value
+MEASURE_ROWS = {
+    "chrf": ("held-out chrF of the answers (base -> final)", "{:.3f}"),
+    "answer_chars": ("held-out characters per answer (base -> final)", "{:.1f}"),
+    "format": ("held-out answers well formed (base -> final)", "{:.0%}"),
+    "accuracy": ("held-out answers correct (base -> final)", "{:.0%}"),
+    "kl": ("KL to the base model per answer token (base -> final)", "{:.4f}"),
+}
+
+
+def measure_rows(base: dict[str, float], measures: dict[str, float]) -> list[tuple[str, str]]:
+    """Summary rows ``base -> final`` for each measure the task logged."""
+    rows = []
+    for name, value in measures.items():
+        label, style = MEASURE_ROWS.get(name, (f"held-out {name} (base -> final)", "{:.4f}"))
+        before = base.get(f"heldout/base_{name}")
+        start = "-" if before is None else style.format(before)
+        rows.append((label, f"{start} -> {style.format(value)}"))
+    return rows
+
 
 def finish_run(settings: Any, output_dir: Path, parts: Any, history: list[dict[str, float]],
                base: dict[str, float], tracker: Any) -> float:
     """Record the final best (``parts``: a RunParts); print and log the summary; return the objective."""
     task, algorithm = parts.task, parts.algorithm
     best = algorithm.best_member()
-    final = check_heldout(parts.evaluator, best, task.heldout, parts.instruction)
-    tracker.log_metrics({"heldout/final": final.reward, "heldout/final_exact": final.exact,
-                         "heldout/final_answer_words": final.answer_words}, step=len(history))
+    final = check_heldout(parts.evaluator, best, task.heldout, parts.instruction, task.name)
+    final_metrics = final.metrics("heldout/final_")
+    final_metrics["heldout/final"] = final_metrics.pop("heldout/final_best")
+    tracker.log_metrics(final_metrics, step=len(history))
     adapter_dir = parts.layout.save_adapter(best, output_dir / "adapters" / "best",
                                             settings.model.name_or_path)
     if parts.instruction is not None:  # the best (adapter, prompt) pair is saved together
@@ -28,7 +49,7 @@ def finish_run(settings: Any, output_dir: Path, parts: Any, history: list[dict[s
         plot = plot_fitness_curve(history, output_dir / "fitness_curve.png",
                                   f"{settings.algorithm.name} on {task.name}")
         tracker.log_artifact(plot, "plots")
-    before = check_heldout(parts.evaluator, parts.initial_member, task.heldout).answers
+    before = parts.evaluator.greedy_answers(parts.initial_member, task.heldout)
     samples = sample_table([p.prompt for p in task.heldout], [p.reference for p in task.heldout],
                            before, final.answers)
     population = getattr(settings.algorithm, "population_size", "-")
@@ -43,6 +64,7 @@ def finish_run(settings: Any, output_dir: Path, parts: Any, history: list[dict[s
          f"{base['heldout/base_exact']:.0%} -> {final.exact:.0%} of {len(task.heldout)}"),
         ("held-out words per answer (base -> final)",
          f"{base['heldout/base_answer_words']:.1f} -> {final.answer_words:.1f}"),
+        *measure_rows(base, final.measures),
         ("reward evals", f"{sum(row['perf/reward_evals'] for row in history):.0f}"),
         *([("best prompt", repr(parts.instruction))] if parts.instruction is not None else []),
         ("adapter", str(adapter_dir)),

@@ -8,7 +8,14 @@ import pytest
 
 from evosweep.report.plots import seed_band
 from evosweep.report.runs import RunRecord
-from evosweep.report.table import group_runs, markdown_table, problems, summary_rows, varying_keys
+from evosweep.report.table import (
+    group_runs,
+    markdown_table,
+    measures_table,
+    problems,
+    summary_rows,
+    varying_keys,
+)
 
 
 def record(seed: int, final: float | None = 1.0, status: str = "FINISHED", **params: str) -> RunRecord:
@@ -87,3 +94,17 @@ def test_seed_band_spans_the_seeds_at_every_step():
     steps, means, lows, highs = seed_band([{0: 1.0, 1: 2.0}, {0: 3.0, 1: 6.0, 2: 7.0}])
     assert steps == [0, 1, 2]
     assert means == [2.0, 4.0, 7.0] and lows == [1.0, 2.0, 7.0] and highs == [3.0, 6.0, 7.0]
+
+
+def test_answer_measures_get_their_own_table_with_only_the_logged_columns():
+    runs = [record(0, size="4"), record(1, size="4"), record(0, size="8")]
+    runs[0].final_measures = {"kl": 0.01, "chrf": 0.5}
+    runs[1].final_measures = {"kl": 0.03, "chrf": 0.7}
+    rows = summary_rows(*group_runs(runs))
+    assert rows[0]["heldout_final_kl_mean"] == pytest.approx(0.02)
+    assert "heldout_final_kl_mean" not in rows[1]  # that configuration logged none
+    table = measures_table(rows)
+    assert table.splitlines()[0] == "| configuration | chrF | KL to base (nats/token) |"
+    assert "| `size=4` | 0.600 ± 0.141 | 0.0200 ± 0.0141 |" in table
+    assert "| `size=8` | - | - |" in table
+    assert measures_table(summary_rows(*group_runs([record(0)]))) == ""

@@ -2,37 +2,43 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
-from evosweep.evaluation.answers import exact_share, mean_words
+from evosweep.evaluation.answers import answer_measures, exact_share, mean_words
+from evosweep.evaluation.divergence import kl_to_base
 from evosweep.evaluation.evaluator import PopulationEvaluator
 from evosweep.tasks.pairs import Pair
 
 
 @dataclass
 class HeldoutCheck:
-    """``reward``: mean held-out reward; ``exact``/``answer_words`` from the greedy answers."""
+    """``reward``: mean held-out reward; ``exact``/``answer_words`` from the greedy answers;
+    ``measures``: the task's own (chrF, format, ...) and ``kl`` to the base model."""
 
     reward: float
     exact: float
     answer_words: float
     answers: list[str]
+    measures: dict[str, float] = field(default_factory=dict)
 
     def metrics(self, prefix: str = "heldout/") -> dict[str, float]:
-        """``heldout/best``-style names (``prefix`` + best, exact, answer_words)."""
+        """``heldout/best``-style names (``prefix`` + best, exact, answer_words, each measure)."""
         return {f"{prefix}best": self.reward, f"{prefix}exact": self.exact,
-                f"{prefix}answer_words": self.answer_words}
+                f"{prefix}answer_words": self.answer_words,
+                **{f"{prefix}{name}": value for name, value in self.measures.items()}}
 
 
 def check_heldout(evaluator: PopulationEvaluator, member: torch.Tensor, pairs: list[Pair],
-                  instruction: str | None = None) -> HeldoutCheck:
+                  instruction: str | None = None, task_name: str = "") -> HeldoutCheck:
     """Score ``member`` (``(D,)``) on ``pairs`` and read its greedy answers.
 
     A greedy text reward's own answers are reused; otherwise (likelihood, sampling)
     the answers cost one extra greedy pass of ``len(pairs)`` rows. ``instruction``:
     the prompt variant to wrap the prompts in (None = ``model.system_prompt``).
+    ``task_name`` picks the measures (:func:`~evosweep.evaluation.answers.answer_measures`);
+    ``eval.heldout_kl`` adds ``kl``, KL(adapted || base) per answer token.
     """
     evaluation = evaluator.evaluate(member[None], pairs, None if instruction is None else [instruction])
     if evaluation.completions is not None and not evaluator.settings.do_sample:
@@ -40,5 +46,9 @@ def check_heldout(evaluator: PopulationEvaluator, member: torch.Tensor, pairs: l
     else:
         answers = evaluator.greedy_answers(member, pairs, instruction)
     references = [pair.reference for pair in pairs]
+    measures = answer_measures(task_name, answers, references)
+    if evaluator.settings.heldout_kl:
+        measures["kl"] = kl_to_base(evaluator.loaded.with_instruction(instruction), evaluator.lora,
+                                    member, pairs, answers)
     return HeldoutCheck(float(evaluation.fitness[0]), exact_share(answers, references),
-                        mean_words(answers), answers)
+                        mean_words(answers), answers, measures)

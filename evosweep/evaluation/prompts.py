@@ -25,9 +25,10 @@ def encode_prompts(loaded: LoadedModel, pairs: list[Pair],
 
 def encode_targets(loaded: LoadedModel, pairs: list[Pair], append_eos: bool, device: torch.device | str,
                    split_head: bool = False) -> dict[str, torch.Tensor]:
-    """Right-padded prompt+reference rows: ``input_ids``, ``attention_mask`` and ``targets``.
+    """Right-padded prompt+target rows: ``input_ids``, ``attention_mask`` and ``targets``.
 
-    ``targets`` (bool) marks the reference tokens (and the end-of-sequence token with
+    Each pair's :attr:`~evosweep.tasks.pairs.Pair.target` (its reference, or its
+    demonstration when it has one) is the continuation. ``targets`` (bool) marks its tokens (and the end-of-sequence token with
     ``append_eos``): the tokens a teacher-forced score or loss is about, ``(N, T)``
     each. With ``split_head`` the tokens every row starts with are cut
     off into ``head`` ``(c,)`` (to prefill once per member): ``input_ids``/``targets``
@@ -38,7 +39,7 @@ def encode_targets(loaded: LoadedModel, pairs: list[Pair], append_eos: bool, dev
     for pair in pairs:
         prompt = tokenizer(loaded.format_prompt(pair.prompt),
                            add_special_tokens=not loaded.settings.chat_template)["input_ids"]
-        target = tokenizer(pair.reference, add_special_tokens=False)["input_ids"]
+        target = tokenizer(pair.target, add_special_tokens=False)["input_ids"]
         if append_eos and tokenizer.eos_token_id is not None:
             target = target + [tokenizer.eos_token_id]
         rows.append((prompt, target))

@@ -24,6 +24,7 @@ from evosweep.report.table import (
     configuration_list,
     group_runs,
     markdown_table,
+    measures_table,
     problems,
     summary_rows,
     write_csv,
@@ -41,14 +42,17 @@ class ReportFiles:
     run_id: str | None
 
 
-def _markdown(experiment: str, uri: str, table: str, configs: str, issues: list[str], n_runs: int) -> str:
+def _markdown(experiment: str, uri: str, table: str, configs: str, issues: list[str], n_runs: int,
+              answers: str = "") -> str:
     missing = "\n".join(f"- {line}" for line in issues) if issues else "None: every run finished."
+    if answers:
+        answers = f"\n\n## Held-out answers of the final best\n\n{answers}"
     return (
         f"# Report: {experiment}\n\n"
         f"Store `{uri}`, {n_runs} runs, written {time.strftime('%Y-%m-%d %H:%M:%S %Z')}.\n"
         "Values are mean ± sample std over the seeds of each configuration; reward evals are\n"
         "the total per run (sum of `perf/reward_evals`), wall time is run end minus start.\n\n"
-        f"{table}\n\n## Configurations\n\n{configs}\n\n## Missing or failed runs\n\n{missing}\n"
+        f"{table}{answers}\n\n## Configurations\n\n{configs}\n\n## Missing or failed runs\n\n{missing}\n"
     )
 
 
@@ -70,7 +74,7 @@ def build_report(experiment: str, tracking_uri: str | None = None, output_dir: P
     csv_path = write_csv(rows, folder / "report.csv")
     plot = plot_curves(configurations, folder / "fitness_curves.png", experiment)
     text = _markdown(experiment, uri, markdown_table(rows), configuration_list(configurations),
-                     problems(configurations), len(runs))
+                     problems(configurations), len(runs), measures_table(rows))
     markdown = folder / "report.md"
     markdown.write_text(text + "\n![fitness curves](fitness_curves.png)\n")
     run_id = None

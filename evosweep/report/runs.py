@@ -42,6 +42,8 @@ class RunRecord:
     reward_evals: float
     final_exact: float | None = None  # share of held-out answers exactly right (text tasks)
     base_exact: float | None = None
+    # heldout/final_<name> -> value: answer_words, chrf, kl, format, ... (what the task logs)
+    final_measures: dict[str, float] = field(default_factory=dict)
     best_curve: dict[int, float] = field(default_factory=dict)  # step -> fitness/best
     heldout_curve: dict[int, float] = field(default_factory=dict)  # step -> heldout/best
 
@@ -105,6 +107,8 @@ def _record(client, run) -> RunRecord:
         final_exact=data.metrics.get(FINAL_EXACT),
         base_exact=data.metrics.get(BASE_EXACT),
         reward_evals=float(sum(m.value for m in evals)),
+        final_measures={key[len(FINAL) + 1:]: value for key, value in data.metrics.items()
+                        if key.startswith(FINAL + "_") and key != FINAL_EXACT},
         best_curve=_curve(client, info.run_id, BEST),
         heldout_curve=_curve(client, info.run_id, HELDOUT_BEST),
     )

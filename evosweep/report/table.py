@@ -134,9 +134,36 @@ def summary_rows(configurations: list[Configuration], keys: list[str]) -> list[d
             "reward_evals_mean": mean_std([run.reward_evals for run in runs])[0],
             "wall_s_mean": mean_std(walls)[0],
         }
+        for name in sorted({name for run in runs for name in run.final_measures}):
+            mean, std = mean_std([run.final_measures[name] for run in runs if name in run.final_measures])
+            row[f"{MEASURE_PREFIX}{name}_mean"], row[f"{MEASURE_PREFIX}{name}_std"] = mean, std
         row.update({key: config.params.get(key) for key in keys})
         rows.append(row)
     return rows
+
+
+#: row keys of the held-out answer measures (``heldout_final_<name>_mean`` / ``_std``)
+MEASURE_PREFIX = "heldout_final_"
+#: each measure's column title and digits, in the order the answers table shows them
+MEASURE_COLUMNS = {"answer_words": ("words per answer", 1), "answer_chars": ("characters per answer", 1),
+                   "chrf": ("chrF", 3), "kl": ("KL to base (nats/token)", 4),
+                   "format": ("well formed", 2), "accuracy": ("correct", 2)}
+
+
+def measures_table(rows: list[dict[str, object]]) -> str:
+    """The final best's held-out answer measures per configuration (mean ± std), or ''."""
+    present = [name for name in MEASURE_COLUMNS
+               if any(f"{MEASURE_PREFIX}{name}_mean" in row for row in rows)]
+    if not present:
+        return ""
+    lines = ["| configuration | " + " | ".join(MEASURE_COLUMNS[n][0] for n in present) + " |",
+             "|---|" + "---|" * len(present)]
+    for row in rows:
+        cells = [_pm(row.get(f"{MEASURE_PREFIX}{name}_mean", math.nan),
+                     row.get(f"{MEASURE_PREFIX}{name}_std", math.nan), MEASURE_COLUMNS[name][1])
+                 for name in present]
+        lines.append(f"| `{row['configuration']}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def problems(configurations: list[Configuration]) -> list[str]:

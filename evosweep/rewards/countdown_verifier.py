@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 from evosweep.errors import ConfigError
 from evosweep.rewards.arithmetic import ExpressionError, evaluate
@@ -27,6 +28,31 @@ def uses_numbers(used: tuple[int, ...], allowed: tuple[int, ...], use_all: bool)
     return all(used_count[n] <= allowed_count[n] for n in used_count)
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """``form``: 1 for an answer that evaluates, 0.5 for tags around anything else, 0 without
+    tags; ``correct``: it uses the allowed numbers and equals the target."""
+
+    form: float
+    correct: bool
+
+
+def judge(completion: str, problem: CountdownProblem, use_all: bool = False) -> Verdict:
+    """Read the last ``<answer>`` of ``completion`` and check it against ``problem``."""
+    answer = last_answer(completion)
+    if answer is None:
+        return Verdict(0.0, False)
+    restated = _RESTATED_TARGET.match(answer)
+    if restated and int(restated.group(2)) == problem.target:
+        answer = restated.group(1)
+    try:
+        result = evaluate(answer)
+    except ExpressionError:
+        return Verdict(0.5, False)
+    correct = result.value == problem.target and uses_numbers(result.numbers, problem.numbers, use_all)
+    return Verdict(1.0, correct)
+
+
 class CountdownReward:
     """1 for a correct expression, plus ``format_weight`` for a well-formed answer.
 
@@ -48,19 +74,8 @@ class CountdownReward:
 
     def score(self, completion: str, problem: CountdownProblem) -> float:
         """Score one completion against one problem."""
-        answer = last_answer(completion)
-        if answer is None:
-            return 0.0
-        restated = _RESTATED_TARGET.match(answer)
-        if restated and int(restated.group(2)) == problem.target:
-            answer = restated.group(1)
-        try:
-            result = evaluate(answer)
-        except ExpressionError:
-            return 0.5 * self.format_weight
-        correct = result.value == problem.target and uses_numbers(result.numbers, problem.numbers,
-                                                                  self.use_all)
-        return float(correct) + self.format_weight
+        verdict = judge(completion, problem, self.use_all)
+        return float(verdict.correct) + self.format_weight * verdict.form
 
     def __call__(
         self, completions: list[str], references: list[str], prompts: list[str] | None = None

@@ -18,6 +18,8 @@ class EvalSettings:
     top_p: float = 1.0
     # run the prompts' common head (chat template, system prompt) once per member
     share_prompt_prefix: bool = True
+    # log heldout/kl: KL(adapted || base) per token of the best member's held-out answers
+    heldout_kl: bool = True
 
     def __post_init__(self) -> None:
         require_positive("eval.batch_size", self.batch_size)
