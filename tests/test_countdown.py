@@ -99,6 +99,16 @@ def test_generator_is_seeded_distinct_and_every_problem_has_a_checked_solution()
         assert 3 <= len(problem.numbers) <= 4 and 1 <= problem.target <= 100
         assert str(problem.target) in pair.prompt and "<answer>" in pair.prompt
         assert reward([f"<answer>{problem.solution}</answer>"], [pair.reference]) == [pytest.approx(1.1)]
+        assert pair.target == pair.demonstration == f"<answer>{problem.solution}</answer>"
+
+
+def test_likelihood_and_sft_learn_from_the_demonstration_not_the_json(tiny_gpt2):
+    from evosweep.evaluation.prompts import encode_targets
+
+    (pair,), _ = countdown_splits(seed=0, train_size=1, heldout_size=1)
+    encoded = encode_targets(tiny_gpt2, [pair], append_eos=False, device="cpu")
+    taught = tiny_gpt2.tokenizer.decode(encoded["input_ids"][0][encoded["targets"][0]])
+    assert taught == pair.demonstration and "numbers" not in taught
 
 
 def test_generator_rejects_impossible_requests():

@@ -28,7 +28,8 @@ def encode_targets(loaded: LoadedModel, pairs: list[Pair], append_eos: bool, dev
     """Right-padded prompt+target rows: ``input_ids``, ``attention_mask`` and ``targets``.
 
     Each pair's :attr:`~evosweep.tasks.pairs.Pair.target` (its reference, or its
-    demonstration when it has one) is the continuation. ``targets`` (bool) marks its tokens (and the end-of-sequence token with
+    demonstration when it has one) is the continuation. ``targets`` (bool) marks its
+    tokens (and the end-of-sequence token with
     ``append_eos``): the tokens a teacher-forced score or loss is about, ``(N, T)``
     each. With ``split_head`` the tokens every row starts with are cut
     off into ``head`` ``(c,)`` (to prefill once per member): ``input_ids``/``targets``

@@ -105,5 +105,5 @@ def countdown_splits(seed: int = 0, train_size: int = 64, heldout_size: int = 32
     if len(problems) < wanted:
         raise ConfigError("task.generator", f"only {len(problems)} distinct problems fit these limits; "
                           "ask for fewer or widen max_number / max_target")
-    pairs = [Pair(p.prompt(), p.to_reference()) for p in problems.values()]
+    pairs = [Pair(p.prompt(), p.to_reference(), f"<answer>{p.solution}</answer>") for p in problems.values()]
     return pairs[:train_size], pairs[train_size:]

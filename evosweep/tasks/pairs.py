@@ -20,10 +20,22 @@ DATA_DIR = Path(__file__).parent / "data"
 
 @dataclass(frozen=True)
 class Pair:
-    """One prompt and the reference answer the reward compares against."""
+    """One prompt and the reference answer the reward compares against.
+
+    ``demonstration``: a worked answer to learn from when the reference is something a
+    verifier reads rather than text to imitate (Countdown's reference is the problem as
+    JSON; its demonstration is ``<answer>solution</answer>``). Teacher-forced rewards
+    (``reward=likelihood``) and ``algorithm=sft`` use :attr:`target`.
+    """
 
     prompt: str
     reference: str
+    demonstration: str | None = None
+
+    @property
+    def target(self) -> str:
+        """The text to teacher-force: the demonstration if there is one, else the reference."""
+        return self.reference if self.demonstration is None else self.demonstration
 
 
 @dataclass
