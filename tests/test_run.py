@@ -10,7 +10,7 @@ from peft import PeftModel
 from evosweep.lora.batched import BatchedLora
 from evosweep.lora.layout import LoraLayout
 from evosweep.models.loading import load_model
-from evosweep.run import run
+from evosweep.run import out_of_time, run
 from evosweep.settings.model import LoraSettings, ModelSettings
 from evosweep.tracking.checkpoint import load_checkpoint
 
@@ -80,6 +80,14 @@ def test_time_limit_stops_after_the_generation_that_crosses_it(compose_config, t
     assert (tmp_path / "summary.md").is_file()
 
 
+def test_a_cpu_time_limit_counts_this_process_s_cpu_seconds(compose_config, tmp_path):
+    run(compose_config(TINY_RUN + ["time_limit_s=0.001", "time_limit_clock=cpu"]), tmp_path)
+    history = load_checkpoint(tmp_path)["history"]
+    assert len(history) == 1 and history[0]["perf/generation_cpu_s"] > 0
+    assert not out_of_time([{"perf/generation_s": 9.0, "perf/generation_cpu_s": 1.0}], 5.0, "cpu")
+    assert out_of_time([{"perf/generation_s": 9.0, "perf/generation_cpu_s": 1.0}], 5.0, "wall")
+
+
 def test_a_bad_time_limit_is_named(compose_config):
     import pytest
 
@@ -88,3 +96,5 @@ def test_a_bad_time_limit_is_named(compose_config):
 
     with pytest.raises(ConfigError, match="time_limit_s: must be a number of seconds > 0"):
         build_settings(compose_config(["time_limit_s=-5"]))
+    with pytest.raises(ConfigError, match="time_limit_clock: must be 'wall' or 'cpu'"):
+        build_settings(compose_config(["time_limit_clock=gpu"]))

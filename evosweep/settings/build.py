@@ -30,6 +30,7 @@ class RunSettings:
     device: str
     resume: bool
     time_limit_s: float | None
+    time_limit_clock: str
     model: ModelSettings
     task: TaskSettings
     eval: EvalSettings
@@ -87,6 +88,7 @@ def build_settings(cfg: DictConfig) -> RunSettings:
         device=str(cfg.device),
         resume=bool(cfg.get("resume", False)),
         time_limit_s=_time_limit(cfg.get("time_limit_s")),
+        time_limit_clock=_time_limit_clock(cfg.get("time_limit_clock", "wall")),
         model=_plain("model", ModelSettings, cfg.model),
         task=_plain("task", TaskSettings, cfg.task),
         eval=_plain("eval", EvalSettings, cfg.eval),
@@ -117,6 +119,12 @@ def _time_limit(value: Any) -> float | None:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
         raise ConfigError("time_limit_s", f"must be a number of seconds > 0 or null, got {value!r}")
     return float(value)
+
+
+def _time_limit_clock(value: Any) -> str:
+    if value not in ("wall", "cpu"):
+        raise ConfigError("time_limit_clock", f"must be 'wall' or 'cpu', got {value!r}")
+    return value
 
 
 def flat_params(cfg: DictConfig) -> dict[str, Any]:
