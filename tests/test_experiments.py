@@ -16,7 +16,8 @@ from evosweep.tracking.checkpoint import load_checkpoint
 
 CONF = Path(__file__).resolve().parent.parent / "conf"
 EXPERIMENTS = sorted(path.stem for path in (CONF / "experiment").glob("*.yaml"))
-SINGLE = {"qiu2025_countdown_es"}  # a reproduction of one setting over seeds, not a comparison
+# a reproduction of one setting over seeds, not a comparison
+SINGLE = {"qiu2025_countdown_es", "countdown_format"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -70,7 +71,9 @@ def test_every_configuration_of_the_grid_builds(name):
     grid, _ = _grid(name)
     labels = set()
     for cell in _cells(grid):
-        cfg = _compose([f"+experiment={name}", *cell])
+        # a multirun puts the sweep's own params first: the arm must win in either order
+        cfg = _compose([*cell, f"+experiment={name}"])
+        assert cfg == _compose([f"+experiment={name}", *cell]), cell
         build_settings(cfg)  # raises ConfigError on a contradictory cell
         labels.add(cfg.ablation)
     assert len(labels) == len(_cells(grid))  # each configuration has its own report label
@@ -99,3 +102,18 @@ def test_ga_es_pg_hybrid_spend_the_same_reward_budget(tmp_path):
         assert len(history) == cfg.algorithm.generations
         budgets[cfg.algorithm.name] = sum(row["perf/reward_evals"] for row in history)
     assert budgets == {"ga": 128, "es": 128, "pg": 128, "hybrid": 128}
+
+
+def test_conciseness_arms_spend_the_same_reward_budget(tmp_path):
+    """ES scores 32 texts a generation, pg 32 samples + its adapter on the 2 train prompts
+    (2 generations on the tiny model here)."""
+    grid, _ = _grid("qiu2025_conciseness")
+    budgets = {}
+    for cell in _cells(grid):
+        cfg = _compose(["+experiment=qiu2025_conciseness", *cell, "model=tiny-gpt2", "tracking=none",
+                        "algorithm.generations=2", "eval.max_new_tokens=4"])
+        run(cfg, tmp_path / cfg.ablation)
+        history = load_checkpoint(tmp_path / cfg.ablation)["history"]
+        budgets[cfg.ablation] = [row["perf/reward_evals"] for row in history]
+        assert all("heldout/kl" in row and "heldout/chrf" in row for row in history)
+    assert budgets == {"es": [32.0, 32.0], **dict.fromkeys(["pg-kl0", "pg-kl0.01", "pg-kl0.1"], [34.0, 34.0])}
