@@ -10,7 +10,7 @@ import pytest
 from evosweep.errors import ConfigError
 from evosweep.rewards.composite import CompositeReward
 from evosweep.rewards.embedding import EmbeddingReward
-from evosweep.rewards.length import LengthPenalty
+from evosweep.rewards.length import LengthDistance, LengthPenalty
 from evosweep.rewards.likelihood import LikelihoodReward
 from evosweep.rewards.sacrebleu_metrics import BleuReward, ChrfReward
 from evosweep.rewards.sentiment import SentimentReward
@@ -71,6 +71,15 @@ def test_sentiment_prefers_positive_text():
     assert SentimentReward(score="pos").value_range == (0.0, 1.0)
     with pytest.raises(ConfigError, match="reward.score"):
         SentimentReward(score="happiness")
+
+
+def test_conciseness_is_minus_the_length_distance_in_characters_or_words(compose_config):
+    chars = LengthDistance()
+    assert chars(["  hello ", "hello there", "hi"], ["hello", "hello", "hello"]) == [0.0, -6.0, -3.0]
+    assert LengthDistance(unit="words")(["the big cat", "cat"], ["cat", "cat"]) == [-2.0, 0.0]
+    with pytest.raises(ConfigError, match="reward.unit"):
+        LengthDistance(unit="tokens")
+    assert type(build_settings(compose_config(["reward=conciseness"])).reward).__name__ == "LengthDistance"
 
 
 def test_length_penalty_from_the_reference_or_a_word_budget():

@@ -35,3 +35,29 @@ class LengthPenalty:
         self, completions: list[str], references: list[str], prompts: list[str] | None = None
     ) -> list[float]:
         return [self.penalty(c, r) for c, r in zip(completions, references, strict=True)]
+
+
+class LengthDistance:
+    """Qiu et al. 2025's conciseness reward: ``-|len(answer) - len(reference)|``.
+
+    Lengths in characters of the stripped texts (``unit: words`` counts words).
+    Unbounded below and not normalised: ES's and GRPO's fitness shaping make the
+    scale irrelevant, and the raw distance reads directly ("12 characters off").
+    """
+
+    value_range = (float("-inf"), 0.0)
+
+    def __init__(self, unit: str = "chars") -> None:
+        if unit not in ("chars", "words"):
+            raise ConfigError("reward.unit", f"must be 'chars' or 'words', got {unit!r}")
+        self.unit = unit
+
+    def length(self, text: str) -> int:
+        """Characters (or words) of ``text`` without surrounding whitespace."""
+        return len(text.strip()) if self.unit == "chars" else len(text.split())
+
+    def __call__(
+        self, completions: list[str], references: list[str], prompts: list[str] | None = None
+    ) -> list[float]:
+        return [-float(abs(self.length(c) - self.length(r)))
+                for c, r in zip(completions, references, strict=True)]
