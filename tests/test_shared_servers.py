@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,7 +14,8 @@ import optuna
 
 REPO = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
-GENERATIONS = 3
+GENERATIONS = 4
+N_TRIALS = 4
 
 
 def sweep_command(tmp_path: Path, storage: str, tracking_uri: str, *overrides: str) -> list[str]:
@@ -59,71 +61,64 @@ def sweep_runs(tracking_uri: str, experiment: str):
     return client, parents, [run for run in runs if run not in parents]
 
 
-def test_two_sweeps_share_a_postgres_study_and_nest_in_the_mlflow_server(postgres, mlflow_server,
-                                                                          tmp_path: Path) -> None:
-    storage = postgres.create_database("two_sweeps")
-    command = sweep_command(tmp_path, storage, mlflow_server.uri, "hydra.sweeper.n_trials=4")
-    procs = [start(command, tmp_path / f"{name}.log") for name in ("a", "b")]
-    for proc, name in zip(procs, ("a", "b"), strict=True):
-        finish(proc, tmp_path / f"{name}.log")
+def launched_trials(log: Path) -> list[int]:
+    """Trial numbers a sweep process launched so far (Hydra logs `#<number> : <overrides>`)."""
+    return [int(n) for n in re.findall(r"\t#(\d+) : ", log.read_text())] if log.exists() else []
 
-    trials = trials_of(storage)
-    numbers = [t.number for t in trials]
-    assert len(numbers) == len(set(numbers))
-    done = [t for t in trials if t.state.name in ("COMPLETE", "PRUNED")]
-    assert len(done) == 4 and not [t for t in trials if t.state.name == "RUNNING"]
+
+def wait_until_mid_trial(storage: str, log: Path, timeout: float = 180) -> int:
+    """The number of a trial the sweep logging to ``log`` runs and that has reported a generation."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        mine = launched_trials(log)
+        if mine:
+            trial = {t.number: t for t in trials_of(storage)}.get(mine[-1])
+            if trial is not None and trial.state.name == "RUNNING" and trial.intermediate_values:
+                return trial.number
+        time.sleep(0.2)
+    raise AssertionError(f"{log.name}: no trial reported a generation within {timeout} s")
+
+
+def test_two_sweeps_share_a_postgres_study_and_one_killed_mid_trial_is_replaced(
+        postgres, mlflow_server, tmp_path: Path) -> None:
+    """Two sweeps on one study log to one MLflow server; the first is SIGKILLed mid-trial.
+
+    The survivor fails the dead sweep's trial (no heartbeats), ends its MLflow run and
+    runs trials until the study holds n_trials finished ones, every number unique.
+    """
+    storage = postgres.create_database("two_sweeps")
+    command = sweep_command(
+        tmp_path, storage, mlflow_server.uri, f"hydra.sweeper.n_trials={N_TRIALS}",
+        "hydra.sweeper.heartbeat_interval=1", "hydra.sweeper.grace_period=3",
+        "reward=chrf", "reward._target_=slow_rewards.SlowLength",
+    )
+    doomed = start(command, tmp_path / "doomed.log")
+    survivor = start(command, tmp_path / "survivor.log")
+    victim = wait_until_mid_trial(storage, tmp_path / "doomed.log")
+    os.killpg(doomed.pid, signal.SIGKILL)
+    doomed.wait(timeout=30)
+    finish(survivor, tmp_path / "survivor.log", timeout=240)
+
+    trials = {t.number: t for t in trials_of(storage)}
+    assert len(trials) == len(set(trials))  # the storage's numbers; no trial folder reused
+    assert trials[victim].state.name == "FAIL"
+    done = [t for t in trials.values() if t.state.name in ("COMPLETE", "PRUNED")]
+    assert len(done) == N_TRIALS and not [t for t in trials.values() if t.state.name == "RUNNING"]
+    assert all(t.user_attrs.get("evosweep.surplus") for t in trials.values()
+               if t.state.name == "FAIL" and t.number != victim)
+
     client, parents, children = sweep_runs(mlflow_server.uri, tmp_path.name)
     assert len(parents) == 1
-    finished = {str(t.number) for t in done}
-    nested = [c for c in children if c.data.tags.get("optuna.trial_number") in finished]
-    assert len(nested) == 4
-    for child in nested:
+    by_number = {c.data.tags.get("optuna.trial_number"): c for c in children}
+    dead = by_number[str(victim)]
+    assert dead.info.status == "FAILED" and dead.data.tags["optuna.state"] == "FAIL"
+    assert all(c.info.status != "RUNNING" for c in children)
+    for trial in done:
+        child = by_number[str(trial.number)]
         assert child.data.tags["mlflow.parentRunId"] == parents[0].info.run_id
         assert child.info.status == "FINISHED"
         steps = [m.step for m in client.get_metric_history(child.info.run_id, "fitness/best")]
         assert sorted(steps) == list(range(GENERATIONS))
         # artifacts went through the server (proxied), not to a client-side folder
         assert child.info.artifact_uri.startswith("mlflow-artifacts:")
-        adapter = [f.path for f in client.list_artifacts(child.info.run_id, "adapters/best")]
-        assert adapter, f"no adapter logged for trial {child.data.tags['optuna.trial_number']}"
-
-
-def wait_for_a_reporting_trial(storage: str, timeout: float = 180) -> optuna.trial.FrozenTrial:
-    """The first RUNNING trial that has reported a generation (its job is mid-run)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            for trial in trials_of(storage):
-                if trial.state.name == "RUNNING" and trial.intermediate_values:
-                    return trial
-        except KeyError:  # no study yet
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"no trial reported a generation within {timeout} s")
-
-
-def test_a_killed_sweep_s_trial_is_failed_and_replaced(postgres, mlflow_server, tmp_path: Path) -> None:
-    """SIGKILL one sweep mid-trial: the other fails that trial (heartbeats) and reaches n_trials."""
-    storage = postgres.create_database("killed")
-    command = sweep_command(
-        tmp_path, storage, mlflow_server.uri, "hydra.sweeper.n_trials=2",
-        "hydra.sweeper.heartbeat_interval=1", "hydra.sweeper.grace_period=3",
-        "algorithm.generations=8", "reward=chrf", "reward._target_=slow_rewards.SlowLength",
-    )
-    doomed = start(command, tmp_path / "doomed.log")
-    victim = wait_for_a_reporting_trial(storage)
-    os.killpg(doomed.pid, signal.SIGKILL)
-    doomed.wait(timeout=30)
-    survivor = start(command, tmp_path / "survivor.log")
-    finish(survivor, tmp_path / "survivor.log", timeout=120)
-
-    trials = {t.number: t for t in trials_of(storage)}
-    assert trials[victim.number].state.name == "FAIL"
-    assert sum(t.state.name in ("COMPLETE", "PRUNED") for t in trials.values()) == 2
-    assert not [t for t in trials.values() if t.state.name == "RUNNING"]
-    client, parents, children = sweep_runs(mlflow_server.uri, tmp_path.name)
-    assert len(parents) == 1
-    by_number = {c.data.tags.get("optuna.trial_number"): c for c in children}
-    dead = by_number[str(victim.number)]
-    assert dead.info.status == "FAILED" and dead.data.tags["optuna.state"] == "FAIL"
-    assert all(c.info.status != "RUNNING" for c in children)
+        assert client.list_artifacts(child.info.run_id, "adapters/best"), f"trial {trial.number}"
