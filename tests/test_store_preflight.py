@@ -12,6 +12,7 @@ import optuna
 import pytest
 
 from evosweep.errors import ConfigError
+from evosweep.tracking.db_urls import with_connect_timeout, with_driver
 from evosweep.tracking.optuna_specs import open_storage
 from evosweep.tracking.store import open_mlflow_client
 
@@ -29,6 +30,16 @@ def _raises_quickly(call, field: str, *words: str, within_s: float = 10) -> str:
     for word in words:
         assert word in str(caught.value)
     return str(caught.value)
+
+
+def test_postgres_urls_get_psycopg_and_a_connect_timeout() -> None:
+    assert with_driver("postgresql://u@h:5432/db") == "postgresql+psycopg://u@h:5432/db"
+    assert with_driver("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    for kept in ("postgresql+psycopg://u@h/db", "sqlite:///x.db", "http://127.0.0.1:5000"):
+        assert with_driver(kept) == kept
+    assert with_connect_timeout("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db?connect_timeout=5"
+    assert with_connect_timeout("postgresql+psycopg://u@h/db?sslmode=require").endswith("&connect_timeout=5")
+    assert with_connect_timeout("sqlite:///x.db") == "sqlite:///x.db"
 
 
 def test_no_mlflow_server_is_named_at_once() -> None:
