@@ -7,10 +7,16 @@ STAMP := $(VENV)/.installed
 # torch pulls a multi-GB CUDA build). Override to use another build.
 TORCH_SPEC ?= torch==2.13.*
 EXP ?= ga_vs_es_vs_pg
-# MLflow (and tools that honour DO_NOT_TRACK) send no usage telemetry from `ui` and `docs`
+# MLflow (and tools that honour DO_NOT_TRACK) send no usage telemetry from `ui`, `server` and `docs`
 NO_TELEMETRY := MLFLOW_ENABLE_TELEMETRY=false DO_NOT_TRACK=1
 
-.PHONY: setup demo test test-all lint bench ui report docs clean
+# make server: the shared MLflow tracking server (runs log to it with tracking.uri=http://127.0.0.1:$(PORT));
+# DB=postgresql://user@host:5432/mlflow for a PostgreSQL backend store (default: the sqlite store)
+PORT ?= 5000
+DB ?= sqlite:///outputs/mlflow.db
+ARTIFACTS ?= outputs/mlartifacts
+
+.PHONY: setup demo test test-all lint bench ui server report docs clean
 
 setup: $(STAMP)
 
@@ -40,6 +46,12 @@ bench: setup
 ui: setup
 	$(NO_TELEMETRY) $(BIN)/python -m evosweep.report.ui_links --tracking-uri sqlite:///outputs/mlflow.db
 	$(NO_TELEMETRY) $(BIN)/mlflow ui --backend-store-uri sqlite:///outputs/mlflow.db --host 127.0.0.1 --port 5000
+
+# artifacts go through the server (proxied) into $(ARTIFACTS); a bare postgresql:// gets psycopg
+server: setup
+	mkdir -p outputs $(ARTIFACTS)
+	$(NO_TELEMETRY) $(BIN)/mlflow server --backend-store-uri "$(subst postgresql://,postgresql+psycopg://,$(DB))" \
+		--artifacts-destination $(ARTIFACTS) --host 127.0.0.1 --port $(PORT)
 
 report: setup
 	$(BIN)/python -m evosweep.report $(EXP)

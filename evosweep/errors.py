@@ -7,8 +7,8 @@ class EvosweepError(Exception):
     """Base class: an error whose message alone tells the user what to do."""
 
 
-class ConfigError(EvosweepError, ValueError):
-    """A config value is invalid; ``field`` is its dotted path (e.g. ``algorithm.elite``)."""
+class FieldError(EvosweepError):
+    """An error about one setting: ``field`` is its dotted path, the message says what to do."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
@@ -18,6 +18,10 @@ class ConfigError(EvosweepError, ValueError):
     def __reduce__(self):
         """Rebuild from (field, message): a trial's error crosses process boundaries (joblib)."""
         return type(self), (self.field, self.message)
+
+
+class ConfigError(FieldError, ValueError):
+    """A config value is invalid; ``field`` is its dotted path (e.g. ``algorithm.elite``)."""
 
 
 class TaskFileError(EvosweepError, ValueError):
@@ -34,3 +38,7 @@ class RewardError(EvosweepError, RuntimeError):
 
 class CheckpointError(EvosweepError, ValueError):
     """A run folder's checkpoint cannot be used; the message names the file."""
+
+
+class TrackingError(FieldError, OSError):
+    """The tracking store stopped answering mid-run; ``field`` is the setting that names it."""

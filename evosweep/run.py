@@ -16,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
 from evosweep.assemble import assemble
+from evosweep.errors import TrackingError
 from evosweep.evaluation.heldout import HeldoutCheck, check_heldout
 from evosweep.finish import finish_run
 from evosweep.settings.build import RunSettings, build_settings, flat_params
@@ -48,11 +49,12 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
     if checkpoint is not None and "final" in checkpoint:
         log.info("%s already finished; held-out final %.4f", output_dir, checkpoint["final"])
         return float(checkpoint["final"])
+    # the study and the tracking store first: one that does not answer fails before the model loads
+    reporter = _trial_reporter(settings)
+    tracker = make_tracker(settings.tracking)
     parts = assemble(settings, seed_everything(settings.seed))
     algorithm, evaluator, task = parts.algorithm, parts.evaluator, parts.task
     batches = TrainBatches(task.train, settings.task.minibatch, settings.seed)
-    reporter = _trial_reporter(settings)
-    tracker = make_tracker(settings.tracking)
 
     def save(**extra) -> None:
         save_checkpoint(output_dir, {
@@ -124,6 +126,11 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         status = "FINISHED"
         tracker.set_tags({"optuna.state": "COMPLETE"} if reporter else {})
         return final
+    except TrackingError as error:
+        status = "FAILED"
+        raise TrackingError(error.field, f"{error.message}; the checkpoint in {output_dir} is intact: "
+                            f"once the store answers, rerun with hydra.run.dir={output_dir} "
+                            "to resume") from None
     except BaseException as error:
         pruned = type(error).__name__ == "TrialPruned"
         status = "KILLED" if pruned or isinstance(error, KeyboardInterrupt) else "FAILED"

@@ -60,3 +60,28 @@ TINY_RUN = [
     "algorithm.generations=4",
     "eval.max_new_tokens=4",
 ]
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server on 127.0.0.1 for the session (`.ci/run` installs PostgreSQL)."""
+    from live_servers import PostgresServer, postgres_bin_dir
+
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql-15; .ci/run does it)")
+    server = PostgresServer(bin_dir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(postgres, tmp_path_factory):
+    """A real `mlflow server` on 127.0.0.1: PostgreSQL backend, proxied artifact folder."""
+    from live_servers import MlflowServer
+
+    folder = tmp_path_factory.mktemp("mlflow-server")
+    server = MlflowServer(postgres.create_database("mlflow_session"), folder / "artifacts",
+                          folder / "server.log").start()
+    yield server
+    server.stop()

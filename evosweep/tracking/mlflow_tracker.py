@@ -7,10 +7,20 @@ generation (step = generation), the best adapter, config and plots as artifacts.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from evosweep.errors import TrackingError
 from evosweep.settings.tracking import TrackingSettings
-from evosweep.tracking.store import absolute_folder, absolute_store_uri, ensure_experiment, open_mlflow_client
+from evosweep.tracking.store import (
+    absolute_folder,
+    absolute_store_uri,
+    artifact_folder_for,
+    ensure_experiment,
+    open_mlflow_client,
+    tracking_errors,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +54,11 @@ class NullTracker:
 
 
 class MlflowTracker(NullTracker):
-    """Records one run through an explicit ``MlflowClient`` (no global fluent state)."""
+    """Records one run through an explicit ``MlflowClient`` (no global fluent state).
+
+    A store that fails mid-run raises :class:`TrackingError` (one line naming ``tracking.uri``);
+    ``end`` only warns, so the error that stopped the run is the one reported.
+    """
 
     def __init__(self, settings: TrackingSettings) -> None:
         self.settings = settings
@@ -54,13 +68,16 @@ class MlflowTracker(NullTracker):
 
     def start(self, params: dict, tags: dict, run_id: str | None = None) -> None:
         """Start a new run, or reopen ``run_id`` (resume) without re-logging params."""
+        with self._store_call():
+            self._start(params, tags, run_id)
+
+    def _start(self, params: dict, tags: dict, run_id: str | None) -> None:
         if run_id is not None:
             self.client.update_run(run_id, status="RUNNING")
             self.run_id = run_id
             return
-        experiment_id = ensure_experiment(
-            self.client, self.settings.experiment, absolute_folder(self.settings.artifact_location)
-        )
+        folder = artifact_folder_for(self.uri, absolute_folder(self.settings.artifact_location))
+        experiment_id = ensure_experiment(self.client, self.settings.experiment, folder)
         run = self.client.create_run(experiment_id, tags=tags, run_name=self.settings.run_name)
         self.run_id = run.info.run_id
         self._log_params(params)
@@ -79,25 +96,46 @@ class MlflowTracker(NullTracker):
 
         now = int(time.time() * 1000)
         batch = [Metric(key, float(value), now, step) for key, value in metrics.items()]
-        self.client.log_batch(self.run_id, metrics=batch)
+        with self._store_call():
+            self.client.log_batch(self.run_id, metrics=batch)
 
     def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
         path = Path(path)
-        if path.is_dir():
-            self.client.log_artifacts(self.run_id, str(path), artifact_path)
-        else:
-            self.client.log_artifact(self.run_id, str(path), artifact_path)
+        with self._store_call():
+            if path.is_dir():
+                self.client.log_artifacts(self.run_id, str(path), artifact_path)
+            else:
+                self.client.log_artifact(self.run_id, str(path), artifact_path)
 
     def set_tags(self, tags: dict[str, str]) -> None:
-        for key, value in tags.items():
-            self.client.set_tag(self.run_id, key, str(value))
+        with self._store_call():
+            for key, value in tags.items():
+                self.client.set_tag(self.run_id, key, str(value))
 
     def logged_steps(self, key: str) -> set[int]:
-        return {metric.step for metric in self.client.get_metric_history(self.run_id, key)}
+        with self._store_call():
+            return {metric.step for metric in self.client.get_metric_history(self.run_id, key)}
 
     def end(self, status: str = "FINISHED") -> None:
-        if self.run_id is not None:
+        if self.run_id is None:
+            return
+        try:
             self.client.set_terminated(self.run_id, status=status)
+        except tracking_errors() as error:
+            log.warning("could not mark MLflow run %s %s: %s", self.run_id, status, _one_line(error))
+
+    @contextmanager
+    def _store_call(self) -> Iterator[None]:
+        """MLflow's and the network's errors as one TrackingError naming the store."""
+        try:
+            yield
+        except tracking_errors() as error:
+            message = f"the store at {self.uri} failed: {_one_line(error)}"
+            raise TrackingError("tracking.uri", message) from None
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:200] or type(error).__name__
 
 
 def make_tracker(settings: TrackingSettings) -> NullTracker:

@@ -18,6 +18,8 @@ from hydra.utils import instantiate
 from optuna.storages import RDBStorage
 
 from evosweep.errors import ConfigError
+from evosweep.tracking.db_urls import connect_args, with_driver
+from evosweep.tracking.preflight import check_database, is_database
 
 PRUNER_FIELD = "hydra.sweeper.pruner"
 #: study user attribute holding the pruner spec (plain JSON)
@@ -101,12 +103,20 @@ def pruner_of(study: optuna.Study) -> optuna.pruners.BasePruner:
 
 def open_storage(url: str, field: str = "hydra.sweeper.storage", heartbeat_interval: int | None = None,
                  grace_period: int | None = None) -> RDBStorage:
-    """An RDB storage for ``url``; sqlite waits for locks, a new database's creation race is retried."""
+    """An RDB storage for ``url``; sqlite waits for locks, a new database's creation race is retried.
+
+    A database server is checked to answer first (one line naming ``field`` within seconds);
+    a bare ``postgresql://`` gets psycopg as its driver.
+    """
+    url = with_driver(url)
     engine_kwargs: dict[str, Any] = {}
     if url.startswith("sqlite:"):
         engine_kwargs["connect_args"] = {"timeout": SQLITE_TIMEOUT_S}
     else:  # a server: few connections per process, and dropped ones are noticed before use
-        engine_kwargs.update(pool_size=2, max_overflow=4, pool_pre_ping=True)
+        engine_kwargs.update(pool_size=2, max_overflow=4, pool_pre_ping=True,
+                             connect_args=connect_args(url))
+        if is_database(url):
+            check_database(url, field)
     for attempt in range(OPEN_ATTEMPTS):
         try:
             return RDBStorage(

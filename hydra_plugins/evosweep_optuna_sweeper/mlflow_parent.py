@@ -4,8 +4,9 @@ Settings come from the composed job config (``tracking.enabled/uri/experiment/
 artifact_location``). The parent run's id is kept in the study's user attributes, so a
 resumed sweep, or a second sweep process on the same study, logs under the same parent.
 Each job tags its own run as a child (``mlflow.parentRunId``); after every trial the
-sweeper sets the child's final ``optuna.state``, and creates the child itself when the
-job logged none (it crashed before, or does not track).
+sweeper sets the child's final ``optuna.state``, creates the child itself when the
+job logged none (it crashed before, or does not track), and ends a child its dead job
+left RUNNING.
 """
 
 import logging
@@ -19,12 +20,21 @@ from typing import Any
 import optuna
 
 from evosweep.settings.tracking import TrackingSettings
-from evosweep.tracking.store import absolute_folder, absolute_store_uri, ensure_experiment, open_mlflow_client
+from evosweep.tracking.store import (
+    absolute_folder,
+    absolute_store_uri,
+    artifact_folder_for,
+    ensure_experiment,
+    open_mlflow_client,
+)
 
 log = logging.getLogger(__name__)
 
 PARENT_ATTR = "evosweep.mlflow_parent_run_id"
 TRACKING_KEYS = ("enabled", "uri", "experiment", "artifact_location")
+#: sweeps whose parent runs started this close together are one race for the parent
+PARENT_RACE_WINDOW_S = 600
+TAG_ATTEMPTS = 4
 _RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
 
 
@@ -55,7 +65,8 @@ class SweepTracker:
         self.study = study
         self.client = open_mlflow_client(settings.uri)
         self._lock = threading.Lock()
-        self.experiment_id = ensure_experiment(self.client, settings.experiment, settings.artifact_location)
+        folder = artifact_folder_for(settings.uri, settings.artifact_location)
+        self.experiment_id = ensure_experiment(self.client, settings.experiment, folder)
         self.parent_run_id = self._parent_run()
 
     def _parent_run(self) -> str:
@@ -68,12 +79,29 @@ class SweepTracker:
             run_name=f"sweep-{self.study.study_name}",
             tags={"evosweep.role": "sweep", "optuna.study_name": self.study.study_name},
         )
-        self.study.set_user_attr(PARENT_ATTR, run.info.run_id)
-        winner = self.study.user_attrs.get(PARENT_ATTR)  # two sweeps racing: the last write wins
-        if winner != run.info.run_id and winner and self._exists(winner):
+        winner = self._first_parent(run.info.run_id)
+        if winner != run.info.run_id:
             self.client.delete_run(run.info.run_id)
-            return str(winner)
-        return run.info.run_id
+        self.study.set_user_attr(PARENT_ATTR, winner)
+        return winner
+
+    def _first_parent(self, own_run_id: str) -> str:
+        """Sweeps that started the study at once all pick the parent run created first.
+
+        Each sees at least its own run and every run created before it, so all agree on
+        the earliest (start time, then id); the study attribute alone is last-write-wins.
+        Only RUNNING parents started in the last minutes count: an old study's are not rivals.
+        """
+        since = int((time.time() - PARENT_RACE_WINDOW_S) * 1000)
+        runs = self.client.search_runs(
+            [self.experiment_id],
+            filter_string=(f"tags.`evosweep.role` = 'sweep' "
+                           f"and tags.`optuna.study_name` = '{self.study.study_name}' "
+                           f"and attributes.status = 'RUNNING' and attributes.start_time >= {since}"),
+            max_results=1000,
+        )
+        candidates = [(r.info.start_time, r.info.run_id) for r in runs]
+        return min(candidates)[1] if candidates else own_run_id
 
     def _exists(self, run_id: str) -> bool:
         from mlflow.exceptions import MlflowException
@@ -90,8 +118,22 @@ class SweepTracker:
     def log_sweep_settings(self, settings: Mapping[str, Any]) -> None:
         """Record the sweeper's settings on the parent (tags: a resume may change them)."""
         with self._lock:
-            for key, value in settings.items():
-                self.client.set_tag(self.parent_run_id, f"sweep.{key}", str(value)[:5000])
+            self._set_parent_tags({f"sweep.{key}": str(value)[:5000] for key, value in settings.items()})
+
+    def _set_parent_tags(self, tags: Mapping[str, str]) -> None:
+        """Tags on the shared parent; retried, since two sweeps writing one new tag at once
+        collide in the store (a database store inserts both: one gets a unique-key error)."""
+        from mlflow.entities import RunTag
+        from mlflow.exceptions import MlflowException
+
+        for attempt in range(TAG_ATTEMPTS):
+            try:
+                self.client.log_batch(self.parent_run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+                return
+            except MlflowException:
+                if attempt + 1 == TAG_ATTEMPTS:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
     def trial_finished(self, trial: optuna.trial.FrozenTrial) -> None:
         """Tag the trial's child run with its final state (create the child if missing)."""
@@ -102,6 +144,8 @@ class SweepTracker:
                 child = self._create_child(trial)
             self.client.set_tag(child, "optuna.state", state)
             self.client.set_tag(child, "optuna.trial_number", str(trial.number))
+            if self.client.get_run(child).info.status == "RUNNING":  # its job died: end it too
+                self.client.set_terminated(child, status=_RUN_STATUS.get(state, "FAILED"))
 
     def _find_child(self, number: int) -> str | None:
         runs = self.client.search_runs(
@@ -143,8 +187,7 @@ class SweepTracker:
             now = int(time.time() * 1000)
             done = int(summary.get("n_done", 0))
             best = summary.get("best_params") or {}
-            for key, value in best.items():
-                self.client.set_tag(self.parent_run_id, f"best.{key}", str(value))
+            self._set_parent_tags({f"best.{key}": str(value) for key, value in best.items()})
             try:  # params are write-once: a resume that found a better trial keeps the tags
                 self.client.log_batch(
                     self.parent_run_id, params=[Param(f"best.{k}", str(v)) for k, v in best.items()]

@@ -92,9 +92,22 @@ def is_surplus(study: optuna.Study, trial_number: int, n_trials: int) -> bool:
     return len(ahead) >= n_trials
 
 
-def fail_stale_trials(study: optuna.Study) -> None:
-    """Mark FAIL the RUNNING trials whose sweep stopped sending heartbeats."""
-    optuna.storages.fail_stale_trials(study)  # a no-op without heartbeats
+def fail_stale_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """Mark FAIL the RUNNING trials whose sweep stopped sending heartbeats; return them.
+
+    A trial another process finished as FAIL at the same moment may be among those
+    returned: callers only record the FAIL state, which holds for both.
+    """
+    # the study's storage (RDBStorage inside Optuna's cache) holds the heartbeat setting
+    interval = getattr(study._storage, "get_heartbeat_interval", None)  # noqa: SLF001
+    if interval is None or interval() is None:
+        return []
+    running = {t._trial_id for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}  # noqa: SLF001
+    if not running:
+        return []
+    optuna.storages.fail_stale_trials(study)
+    return [t for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+            if t._trial_id in running]  # noqa: SLF001
 
 
 class Heartbeat:

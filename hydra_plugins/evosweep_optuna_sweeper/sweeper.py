@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from evosweep.tracking.optuna_specs import PRUNER_ATTR
 from evosweep.tracking.store import tracking_errors
 
-from .errors import SweeperConfigError
+from .errors import SweeperConfigError, as_sweeper_errors
 from .mlflow_parent import SweepTracker, SweepTrackingSettings
 from .outcome import TrialOutcome
 from .plan import SweepPlan, build_plan
@@ -185,7 +185,8 @@ class EvosweepOptunaSweeper(Sweeper):
         settings = SweepTrackingSettings.from_job_config(self.config, base_dir)
         if settings is None:
             return None
-        tracker = SweepTracker(settings, study)
+        with as_sweeper_errors():  # a tracking store that does not answer: one line
+            tracker = SweepTracker(settings, study)
         tracker.log_sweep_settings({
             "study_name": plan.study_name, "storage": plan.storage_url,
             "sampler": type(plan.sampler).__name__, "pruner": plan.pruner_spec,

@@ -82,7 +82,9 @@ class TrialLoop:
         """A new RUNNING trial, or None once the study holds n_trials finished trials."""
         while not self._stop.is_set():
             with self._lock:
-                fail_stale_trials(self.study)
+                stale = fail_stale_trials(self.study)
+            self._record_stale(stale)
+            with self._lock:
                 counts = count_states(self.study)
                 done = n_done(counts)
                 if done >= self.plan.n_trials:
@@ -98,6 +100,15 @@ class TrialLoop:
                     self.heartbeat.discard(trial._trial_id)  # noqa: SLF001
             self._stop.wait(self.poll_s)  # the remaining slots run elsewhere: wait for them
         return None
+
+    def _record_stale(self, stale: list[FrozenTrial]) -> None:
+        """Trials of a dead process, just marked FAIL: record them (their slots are free again)."""
+        for frozen in stale:
+            log.info("Trial %d FAIL: its process stopped sending heartbeats", frozen.number)
+            try:
+                self.on_finished(frozen, TrialOutcome(TrialState.FAIL, message="stale"))
+            except tracking_errors() as error:
+                log.warning("after trial %d: %s: %s", frozen.number, type(error).__name__, error)
 
     def _run_trial(self, trial: optuna.trial.Trial) -> None:
         trial_id = trial._trial_id  # noqa: SLF001

@@ -1,0 +1,98 @@
+"""Stores that do not answer are named in one line within seconds; dropped connections are survived."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+
+from evosweep.errors import ConfigError
+from evosweep.tracking.db_urls import with_connect_timeout, with_driver
+from evosweep.tracking.optuna_specs import open_storage
+from evosweep.tracking.store import open_mlflow_client
+
+REPO = Path(__file__).resolve().parent.parent
+NOBODY = "127.0.0.1:1"  # nothing listens on port 1
+
+
+def _raises_quickly(call, field: str, *words: str, within_s: float = 10) -> str:
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as caught:
+        call()
+    assert time.monotonic() - started < within_s
+    assert caught.value.field == field
+    assert "\n" not in str(caught.value)
+    for word in words:
+        assert word in str(caught.value)
+    return str(caught.value)
+
+
+def test_postgres_urls_get_psycopg_and_a_connect_timeout() -> None:
+    assert with_driver("postgresql://u@h:5432/db") == "postgresql+psycopg://u@h:5432/db"
+    assert with_driver("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    for kept in ("postgresql+psycopg://u@h/db", "sqlite:///x.db", "http://127.0.0.1:5000"):
+        assert with_driver(kept) == kept
+    assert with_connect_timeout("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db?connect_timeout=5"
+    assert with_connect_timeout("postgresql+psycopg://u@h/db?sslmode=require").endswith("&connect_timeout=5")
+    assert with_connect_timeout("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_no_mlflow_server_is_named_at_once() -> None:
+    _raises_quickly(lambda: open_mlflow_client(f"http://{NOBODY}"), "tracking.uri",
+                    f"no MLflow server answers at http://{NOBODY}", "make server")
+
+
+def test_an_unreachable_database_is_named_at_once() -> None:
+    _raises_quickly(lambda: open_storage(f"postgresql://postgres@{NOBODY}/x"),
+                    "hydra.sweeper.storage", "cannot connect", "postgresql+psycopg://")
+    _raises_quickly(lambda: open_mlflow_client(f"postgresql://postgres@{NOBODY}/x"),
+                    "tracking.uri", "cannot connect")
+
+
+def test_a_driver_that_is_not_installed_is_named() -> None:
+    _raises_quickly(lambda: open_storage(f"postgresql+psycopg2://postgres@{NOBODY}/x"),
+                    "hydra.sweeper.storage", "cannot use", "postgresql+psycopg://")
+
+
+def test_a_bare_postgresql_url_uses_psycopg_and_survives_dropped_connections(postgres) -> None:
+    url = postgres.create_database("dropped").replace("postgresql+psycopg://", "postgresql://")
+    storage = open_storage(url)
+    assert storage.engine.pool.size() == 2 and storage.engine.pool._pre_ping  # noqa: SLF001
+    study = optuna.create_study(storage=storage, study_name="s")
+    study.optimize(lambda trial: trial.suggest_float("x", 0, 1), n_trials=2)
+    assert postgres.terminate_backends("dropped") >= 1  # the pool's idle connections die
+    study.optimize(lambda trial: trial.suggest_float("x", 0, 1), n_trials=2)
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 4
+
+
+def _evosweep(*overrides: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_ENABLE_TELEMETRY": "false"}
+    return subprocess.run([sys.executable, "-m", "evosweep", *overrides], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_a_run_names_a_missing_server_before_loading_the_model(tmp_path: Path) -> None:
+    """The model path does not exist either: the store is checked first, in one line."""
+    done = _evosweep("model=tiny-gpt2", "model.name_or_path=/nonexistent/model", "tracking=mlflow",
+                     f"tracking.uri=http://{NOBODY}", f"hydra.run.dir={tmp_path / 'run'}")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"evosweep: error: tracking.uri: no MLflow server answers at http://{NOBODY} "
+        "([Errno 111] Connection refused); start one with `make server` "
+        "(or use a local store: sqlite:///outputs/mlflow.db)"
+    ]
+
+
+def test_a_sweep_names_an_unreachable_study_storage(tmp_path: Path) -> None:
+    done = _evosweep("-m", "hparams_search=ga_optuna", "model=tiny-gpt2", "tracking=none",
+                     f"hydra.sweeper.storage=postgresql://postgres@{NOBODY}/x",
+                     f"hydra.sweep.dir={tmp_path / 'multirun'}")
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.strip().splitlines() if "HYDRA_FULL_ERROR" not in line]
+    assert "Traceback" not in done.stderr
+    assert lines[0].startswith(f"hydra.sweeper.storage: cannot connect to postgresql+psycopg://postgres@{NOBODY}/x")
