@@ -4,8 +4,9 @@ Settings come from the composed job config (``tracking.enabled/uri/experiment/
 artifact_location``). The parent run's id is kept in the study's user attributes, so a
 resumed sweep, or a second sweep process on the same study, logs under the same parent.
 Each job tags its own run as a child (``mlflow.parentRunId``); after every trial the
-sweeper sets the child's final ``optuna.state``, and creates the child itself when the
-job logged none (it crashed before, or does not track).
+sweeper sets the child's final ``optuna.state``, ends a child its job left RUNNING (the
+job's process died), and creates the child itself when the job logged none (it crashed
+before, or does not track).
 """
 
 import logging
@@ -100,6 +101,8 @@ class SweepTracker:
             child = self._find_child(trial.number)
             if child is None:
                 child = self._create_child(trial)
+            elif self.client.get_run(child).info.status == "RUNNING":  # its process died (Ray worker lost)
+                self.client.set_terminated(child, status=_RUN_STATUS.get(state, "FAILED"))
             self.client.set_tag(child, "optuna.state", state)
             self.client.set_tag(child, "optuna.trial_number", str(trial.number))
 

@@ -1,0 +1,1 @@
+"""evosweep's Hydra launcher on Ray: ``hydra/launcher=ray`` (``conf/hydra/launcher/ray.yaml``)."""
