@@ -34,3 +34,10 @@ class RewardError(EvosweepError, RuntimeError):
 
 class CheckpointError(EvosweepError, ValueError):
     """A run folder's checkpoint cannot be used; the message names the file."""
+
+
+class WorkerError(EvosweepError, RuntimeError):
+    """An evaluation worker (``eval.workers``) could not start, or died beyond its restarts."""
+
+    def __reduce__(self):
+        return type(self), (str(self),)

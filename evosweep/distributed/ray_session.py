@@ -42,8 +42,13 @@ def init_arguments(settings: Mapping[str, Any], field: str) -> dict[str, Any]:
     return kwargs
 
 
-def ensure_ray(settings: Mapping[str, Any] | None = None, field: str = "ray") -> None:
-    """Connect this process to Ray once: the cluster at ``address``, else a new local Ray."""
+def ensure_ray(settings: Mapping[str, Any] | None = None, field: str = "ray",
+               address_field: str | None = None) -> None:
+    """Connect this process to Ray once: the cluster at ``address``, else a new local Ray.
+
+    ``field``: where ``settings`` come from, for error messages (``address_field``: where
+    the address comes from, when not ``field.address``).
+    """
     import ray
 
     with _lock:
@@ -54,5 +59,5 @@ def ensure_ray(settings: Mapping[str, Any] | None = None, field: str = "ray") ->
         try:
             ray.init(**kwargs)
         except ConnectionError as error:
-            raise ConfigError(f"{field}.address", f"{error}; start one with `ray start --head`, "
-                              "or set the address to null for a local Ray") from None
+            raise ConfigError(address_field or f"{field}.address", f"{error}; start one with "
+                              "`ray start --head`, or set the address to null for a local Ray") from None
