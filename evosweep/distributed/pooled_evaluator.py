@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from evosweep.distributed.pool import WorkerPool
-from evosweep.distributed.worker import WorkerSpec
+from evosweep.distributed.worker import SliceResult, WorkerSpec
 from evosweep.errors import ConfigError
 from evosweep.evaluation.evaluator import Evaluation, PopulationEvaluator
 from evosweep.lora.batched import BatchedLora
@@ -55,6 +55,7 @@ class PooledEvaluator(PopulationEvaluator):
     def __init__(self, loaded: LoadedModel, lora: BatchedLora, reward, settings, pool: WorkerPool) -> None:
         super().__init__(loaded, lora, reward, settings)
         self.pool = pool
+        self.last_results: list[SliceResult] = []  # the latest call's per-worker results (bench)
         pool.wait_ready(lora.layout.dim)
 
     def score(self, population: torch.Tensor, pairs: list[Pair],
@@ -69,7 +70,7 @@ class PooledEvaluator(PopulationEvaluator):
         # sampled answers: one seed per call from this process's generator (checkpointed), so a
         # run is repeatable and resumes exactly; greedy evaluation draws nothing
         seed = int(torch.randint(SEED_RANGE, (1,))) if self.settings.do_sample else None
-        results = self.pool.score(slices, pairs, seed)
+        results = self.last_results = self.pool.score(slices, pairs, seed)
         scores = torch.cat([torch.from_numpy(result.scores.copy()) for result in results])  # (P, N)
         completions = None
         if all(result.completions is not None for result in results):

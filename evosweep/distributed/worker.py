@@ -8,6 +8,7 @@ LoRA vectors, its ``(p, N)`` scores (and answers, for text rewards) go back.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ class SliceResult:
     scores: np.ndarray  # (p, N) float32
     completions: list[list[str]] | None  # [p][N] for text rewards
     reward_error: str | None  # the reward's last failure message, if any
+    compute_s: float  # seconds the worker spent scoring (the rest of a call is shipping and waiting)
 
 
 class EvaluationWorker:
@@ -67,6 +69,7 @@ class EvaluationWorker:
     def score(self, members: np.ndarray, pairs: list[Pair], instructions: list[str] | None,
               sample_seed: int | None) -> SliceResult:
         """Scores of ``members`` ``(p, D)`` on ``pairs``: ``(p, N)``."""
+        started = time.perf_counter()
         if sample_seed is not None:  # eval.do_sample: this slice's draws, set by the driver
             torch.manual_seed(sample_seed)
         population = torch.from_numpy(np.array(members, dtype=np.float32, copy=True))  # (p, D)
@@ -74,4 +77,4 @@ class EvaluationWorker:
         guard = self.evaluator.score_texts
         self.slices_scored += 1
         return SliceResult(evaluation.scores.cpu().numpy(), evaluation.completions,
-                           guard.last_error if guard is not None else None)
+                           guard.last_error if guard is not None else None, time.perf_counter() - started)
