@@ -23,14 +23,14 @@ def test_failed_and_lost_jobs_end_fail_and_the_others_complete(tmp_path: Path) -
     from mlflow import MlflowClient
 
     proc = run_app(
-        tmp_path, *LOCAL_RAY, "hydra.sweeper.n_jobs=2", "hydra.sweeper.n_trials=3",
+        tmp_path, *LOCAL_RAY, "hydra.sweeper.n_jobs=2", "hydra.sweeper.n_trials=2",
         "hydra.sweeper.max_failure_rate=1.0", "fail_nums=[1]", "crash_nums=[2]",
         "tracking.enabled=true", "mlflow_child=true", "steps=2", f"log_dir={tmp_path}", timeout=240,
     )
     study = load_study(tmp_path)
     by_number = {t.number: t.state.name for t in study.trials}
     assert by_number[1] == by_number[2] == "FAIL"
-    assert sorted(by_number.values()) == ["COMPLETE"] * 3 + ["FAIL"] * 2
+    assert sorted(by_number.values()) == ["COMPLETE"] * 2 + ["FAIL"] * 2
     assert "was lost on Ray: " in proc.stdout + proc.stderr  # the killed worker's trial, in one line
     assert all(len(t.intermediate_values) == 2 for t in study.trials if t.state.name == "COMPLETE")
 
