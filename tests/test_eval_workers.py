@@ -45,12 +45,9 @@ def test_member_slices_are_contiguous_and_balanced() -> None:
     assert member_slices(6, 3) == [slice(0, 2), slice(2, 4), slice(4, 6)]
 
 
-VARIANTS = {"ga": ["algorithm=ga"], "es-chrf": ["algorithm=es", "reward=chrf"]}
-
-
-@pytest.mark.parametrize("variant", VARIANTS.values(), ids=VARIANTS.keys())
-def test_two_workers_give_one_process_history_bit_for_bit(local_ray, compose_config, tmp_path, variant):
-    overrides = TINY_RUN + variant + ["algorithm.generations=3"]
+def test_two_workers_give_one_process_history_bit_for_bit(local_ray, compose_config, tmp_path):
+    """ES with a text reward (answers come back too); GA with likelihood: the resume test below."""
+    overrides = TINY_RUN + ["algorithm=es", "reward=chrf", "algorithm.generations=3"]
     one = run(compose_config(overrides), tmp_path / "one")
     two = run(compose_config(overrides + ["eval.workers=2"]), tmp_path / "two")
     history_one = load_checkpoint(tmp_path / "one")["history"]
@@ -114,3 +111,45 @@ def test_human_feedback_stays_in_this_process(compose_config):
     settings = build_settings(compose_config(TINY_RUN + ["reward=human", "eval.workers=2"]))
     with pytest.raises(ConfigError, match="reward=human asks a person in this terminal"):
         worker_spec(settings)
+
+
+def test_a_run_whose_worker_is_gone_stops_then_resumes_to_the_same_history(
+        local_ray, compose_config, tmp_path, monkeypatch):
+    """Past its restarts a dead worker stops the run after its last checkpoint; the rerun
+    continues it, and every generation is logged once, as in one uninterrupted process."""
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    tracked = [o for o in TINY_RUN if o != "tracking=none"] + [
+        "algorithm=ga", "tracking=mlflow", f"tracking.uri={uri}", "tracking.experiment=w",
+        f"tracking.artifact_location={tmp_path}/artifacts"]
+    run(compose_config(TINY_RUN + ["algorithm=ga"]), tmp_path / "one")
+
+    def fragile_pool(settings):  # no restarts, so the kill below stops the run
+        return WorkerPool(worker_spec(settings), settings.eval.workers, 0.0, max_restarts=0)
+
+    calls = {"count": 0}
+    original = PooledEvaluator.score
+
+    def kill_worker_before_generation_1(self, population, pairs, instructions=None):
+        calls["count"] += 1
+        if calls["count"] == 4:  # base held-out, generation 0 and its held-out, then generation 1
+            os.kill(self.pool.describe()[0]["pid"], signal.SIGKILL)
+        return original(self, population, pairs, instructions)
+
+    monkeypatch.setattr("evosweep.assemble.start_pool", fragile_pool)
+    monkeypatch.setattr(PooledEvaluator, "score", kill_worker_before_generation_1)
+    with pytest.raises(WorkerError, match="rerun the same command to continue from the last checkpoint"):
+        run(compose_config(tracked + ["eval.workers=1"]), tmp_path / "two")
+    monkeypatch.undo()
+    assert len(load_checkpoint(tmp_path / "two")["history"]) == 1
+    run(compose_config(tracked + ["eval.workers=1"]), tmp_path / "two")  # the same command again
+
+    whole, resumed = load_checkpoint(tmp_path / "one"), load_checkpoint(tmp_path / "two")
+    assert comparable(resumed["history"]) == comparable(whole["history"])
+    assert resumed["final"] == whole["final"]
+    client = MlflowClient(tracking_uri=uri)
+    runs = client.search_runs([client.get_experiment_by_name("w").experiment_id])
+    assert len(runs) == 1 and runs[0].info.status == "FINISHED"  # the rerun continued the same run
+    steps = [m.step for m in client.get_metric_history(runs[0].info.run_id, "fitness/best")]
+    assert steps == [0, 1, 2, 3]
