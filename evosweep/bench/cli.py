@@ -56,6 +56,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="time batched vs plain for each population size P instead")
     parser.add_argument("--workers", type=int, nargs="+", metavar="W",
                         help="time one generation on W Ray workers (eval.workers) for each W instead")
+    parser.add_argument("--gpus-per-worker", type=float, default=0.0,
+                        help="--workers: GPUs each worker reserves (eval.gpus_per_worker); 1 = one per GPU")
     parser.add_argument("--reward", default="exact_match",
                         help="--workers: the conf/reward the workers score with (default: generated answers)")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")

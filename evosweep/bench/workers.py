@@ -89,9 +89,9 @@ def run_workers(args: argparse.Namespace, settings: ModelSettings, loaded: Loade
     ray.init(num_cpus=max(args.workers), include_dashboard=False, object_store_memory=200_000_000,
              logging_level="WARNING", log_to_driver=False)
     try:
-        spec = WorkerSpec(settings, eval_settings, config, "cpu")
+        spec = WorkerSpec(settings, eval_settings, config, "cuda" if args.gpus_per_worker else "cpu")
         for count in args.workers:
-            pool = WorkerPool(spec, count, 0.0)
+            pool = WorkerPool(spec, count, args.gpus_per_worker)
             pooled = PooledEvaluator(loaded, local.lora, local.reward, eval_settings, pool)
             rows.append(WorkersRow(count, *time_generation(pooled, population, pairs, args.repeats), evals,
                                    megabytes))

@@ -55,7 +55,7 @@ def ensure_ray(settings: Mapping[str, Any] | None = None, field: str = "ray",
         if ray.is_initialized():
             return
         kwargs = init_arguments(settings or {}, field)
-        log.info("starting Ray: %s", kwargs)
+        log.info("ray.init(%s)", kwargs)
         try:
             ray.init(**kwargs)
         except ConnectionError as error:
