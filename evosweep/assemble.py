@@ -9,6 +9,7 @@ import torch
 
 from evosweep.algorithms.coevolution import PromptCoevolution
 from evosweep.algorithms.context import AlgorithmContext
+from evosweep.distributed.pooled_evaluator import PooledEvaluator, start_pool
 from evosweep.evaluation.evaluator import PopulationEvaluator
 from evosweep.lora.batched import BatchedLora
 from evosweep.lora.layout import LoraLayout
@@ -40,10 +41,14 @@ def assemble(settings: RunSettings, generator: torch.Generator) -> RunParts:
     """Load and wire the parts; the task first, so a bad file fails before the model loads."""
     task = load_task(settings.task)
     device = resolve_device(settings.device)
+    pool = start_pool(settings) if settings.eval.workers else None  # eval.workers: Ray actors
     loaded = load_model(settings.model, device)
     layout = LoraLayout.from_model(loaded.model, settings.model.lora)
     lora = BatchedLora(loaded.model, layout)
-    evaluator = PopulationEvaluator(loaded, lora, settings.reward, settings.eval)
+    if pool is None:
+        evaluator = PopulationEvaluator(loaded, lora, settings.reward, settings.eval)
+    else:
+        evaluator = PooledEvaluator(loaded, lora, settings.reward, settings.eval, pool)
     initial = layout.initial_member(generator)  # drawn either way: same random stream
     if settings.model.lora.init_adapter:
         initial = layout.load_adapter(settings.model.lora.init_adapter)

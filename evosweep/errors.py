@@ -42,3 +42,10 @@ class CheckpointError(EvosweepError, ValueError):
 
 class TrackingError(FieldError, OSError):
     """The tracking store stopped answering mid-run; ``field`` is the setting that names it."""
+
+
+class WorkerError(EvosweepError, RuntimeError):
+    """An evaluation worker (``eval.workers``) could not start, or died beyond its restarts."""
+
+    def __reduce__(self):
+        return type(self), (str(self),)

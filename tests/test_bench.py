@@ -59,3 +59,15 @@ def test_prompts_cycle_and_unknown_models_are_named():
     assert len(pairs) == 70 and pairs[60] == pairs[0]
     with pytest.raises(SystemExit, match="tiny-llama"):
         model_settings("no-such-model")
+
+
+@pytest.mark.slow  # starts a local Ray and loads the model in an actor
+def test_bench_workers_times_in_process_and_each_worker_count(tmp_path):
+    out = tmp_path / "workers.json"
+    assert main(["--model", "tiny-gpt2", "--workers", "1", "--population", "4", "--prompts", "2",
+                 "--new-tokens", "2", "--repeats", "1", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["workers"]
+    assert [row["workers"] for row in rows] == [0, 1]
+    assert all(row["evals_per_s"] > 0 for row in rows)
+    assert rows[0]["compute_s"] is None and 0 <= rows[1]["overhead_s"] < rows[1]["generation_s"]
+    assert rows[1]["megabytes_sent"] > 0

@@ -26,7 +26,9 @@ PACKAGES = {
     "evosweep/tracking": "MLflow (the only mlflow importer), store URIs, checkpoints, resume, Optuna pruning",
     "evosweep/report": "`python -m evosweep.report`, end-of-run summary and plots, `ui_links`",
     "evosweep/bench": "`python -m evosweep.bench`",
+    "evosweep/distributed": "Ray: joining a cluster, a run's population over evaluation actors (`eval.workers`)",
     "hydra_plugins/evosweep_optuna_sweeper": "the Optuna sweeper plugin; the core never imports it",
+    "hydra_plugins/evosweep_ray_launcher": "`hydra/launcher=ray`: each job a Ray task, each result its own",
 }
 
 def first_sentence(path: Path) -> str:
@@ -63,9 +65,10 @@ adding or moving a module.
 
 ```
 conf/            Hydra config groups: model, task, reward, algorithm, operators/*, schedule,
-                 eval, tracking, hparams_search, experiment (see Configuration)
+                 eval, tracking, hparams_search, experiment, hydra/launcher (see Configuration)
 evosweep/        the package (below)
-hydra_plugins/   evosweep_optuna_sweeper: the Optuna sweeper plugin
+hydra_plugins/   evosweep_optuna_sweeper: the Optuna sweeper plugin;
+                 evosweep_ray_launcher: the Ray launcher (hydra/launcher=ray)
 tests/           pytest; fast tests use tiny models built in code, `slow` marks the embedded model
 docs/            this site (mkdocs.yml at the root; `make docs`)
 outputs/         run folders, MLflow store and artifacts, Optuna studies, reports (git-ignored)

@@ -54,6 +54,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset to time")
     parser.add_argument("--scaling", type=int, nargs="+", metavar="P",
                         help="time batched vs plain for each population size P instead")
+    parser.add_argument("--workers", type=int, nargs="+", metavar="W",
+                        help="time one generation on W Ray workers (eval.workers) for each W instead")
+    parser.add_argument("--gpus-per-worker", type=float, default=0.0,
+                        help="--workers: GPUs each worker reserves (eval.gpus_per_worker); 1 = one per GPU")
+    parser.add_argument("--reward", default="exact_match",
+                        help="--workers: the conf/reward the workers score with (default: generated answers)")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
@@ -177,6 +183,22 @@ def run_scaling(contenders: Contenders, layout: LoraLayout, args: argparse.Names
     return rows
 
 
+def _main_workers(args: argparse.Namespace, settings: ModelSettings, loaded, layout: LoraLayout) -> int:
+    """``--workers W...``: evals/s and shipping overhead per worker count (see ``bench.workers``)."""
+    from evosweep.bench.workers import header, run_workers
+
+    print(header(args, layout.dim), flush=True)
+    rows = run_workers(args, settings, loaded, bench_population(layout, args.population),
+                       bench_pairs(args.prompts))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"workers": [
+            {"workers": row.workers, "evals_per_s": row.evals_per_s, "generation_s": row.generation_s,
+             "compute_s": row.compute_s, "overhead_s": row.overhead_s, "megabytes_sent": row.megabytes_sent}
+            for row in rows]}, indent=2) + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")  # raised inside peft
@@ -186,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     loaded = load_model(settings)
     load_rss = peak_rss_mb()
     layout = LoraLayout.from_model(loaded.model, settings.lora)
+    if args.workers:
+        return _main_workers(args, settings, loaded, layout)
     methods = ["batched", "plain"] if args.scaling else args.methods.split(",")
     population = bench_population(layout, max(args.scaling or [args.population]))
     eval_settings = EvalSettings(batch_size=args.batch_size, max_new_tokens=args.new_tokens,

@@ -55,21 +55,26 @@ class PopulationEvaluator:
     @torch.inference_mode()
     def evaluate(self, population: torch.Tensor, pairs: list[Pair],
                  instructions: list[str] | None = None) -> Evaluation:
-        """Score all members on all pairs: ``(P, N)``.
+        """Score all members on all pairs: ``(P, N)``; stop when every member's reward failed.
 
         ``instructions``: one prompt variant per member (prompt co-evolution), in place
         of ``model.system_prompt`` for that member's rows. Members that share a variant
         are scored together, so each variant's prompt head is prefilled once per member.
         """
-        if instructions is None:
-            evaluation = self._score(population, pairs, self.loaded)
-        else:
-            if len(instructions) != population.shape[0]:
-                raise ValueError(f"{len(instructions)} instructions for {population.shape[0]} members")
-            evaluation = self._score_by_instruction(population, pairs, instructions)
+        evaluation = self.score(population, pairs, instructions)
         if self.score_texts is not None:
             require_some_member_scored(evaluation.scores, self.score_texts)
         return evaluation
+
+    @torch.inference_mode()
+    def score(self, population: torch.Tensor, pairs: list[Pair],
+              instructions: list[str] | None = None) -> Evaluation:
+        """:meth:`evaluate` without the all-members-failed check (a slice of a population)."""
+        if instructions is None:
+            return self._score(population, pairs, self.loaded)
+        if len(instructions) != population.shape[0]:
+            raise ValueError(f"{len(instructions)} instructions for {population.shape[0]} members")
+        return self._score_by_instruction(population, pairs, instructions)
 
     def _score(self, population: torch.Tensor, pairs: list[Pair], loaded: LoadedModel) -> Evaluation:
         if self.teacher_forced:

@@ -34,6 +34,7 @@ class HumanFeedbackReward:
     """
 
     value_range = (0.0, 1.0)
+    interactive = True  # asks in this process's terminal: never on evaluation workers
 
     def __init__(self, show_reference: bool = True, remember: bool = True,
                  input_stream: TextIO | None = None, output_stream: TextIO | None = None) -> None:

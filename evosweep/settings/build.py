@@ -44,6 +44,8 @@ class RunSettings:
     prompts: PromptSettings
     text_operators: Any
     optuna_trial: dict | None
+    # the reward's config node, resolved: evaluation workers (eval.workers) build their own
+    reward_config: dict | None = None
 
 
 def _root_cause(error: BaseException) -> BaseException:
@@ -103,6 +105,7 @@ def build_settings(cfg: DictConfig) -> RunSettings:
         text_operators=build("operators.text", operators.text) if "text" in operators else None,
         optuna_trial=OmegaConf.to_container(cfg.optuna_trial, resolve=True)
         if cfg.get("optuna_trial") is not None else None,
+        reward_config=OmegaConf.to_container(cfg.reward, resolve=True),
     )
     if settings.prompts.evolve and settings.text_operators is None:
         raise ConfigError("operators.text", "prompts=coevolve needs operators/text in the defaults")

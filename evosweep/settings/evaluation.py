@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from evosweep.errors import ConfigError
 from evosweep.settings.checks import require_non_negative, require_positive
 
 
@@ -20,9 +21,19 @@ class EvalSettings:
     share_prompt_prefix: bool = True
     # log heldout/kl: KL(adapted || base) per token of the best member's held-out answers
     heldout_kl: bool = True
+    # 0: evaluate in this process; N >= 1: spread each generation over N Ray actors
+    workers: int = 0
+    # GPUs each actor reserves (fractions share a GPU); 0: actors run on CPU
+    gpus_per_worker: float = 0.0
 
     def __post_init__(self) -> None:
         require_positive("eval.batch_size", self.batch_size)
         require_positive("eval.max_new_tokens", self.max_new_tokens)
         require_positive("eval.temperature", self.temperature)
         require_non_negative("eval.top_p", self.top_p)
+        require_non_negative("eval.workers", self.workers)
+        require_non_negative("eval.gpus_per_worker", self.gpus_per_worker)
+        if self.workers != int(self.workers):
+            raise ConfigError("eval.workers", f"must be a whole number of actors, got {self.workers!r}")
+        if self.gpus_per_worker and not self.workers:
+            raise ConfigError("eval.gpus_per_worker", "needs eval.workers >= 1 (actors to put on GPUs)")

@@ -69,6 +69,9 @@ class TrialLoop:
             raise self._error
 
     def _worker(self) -> None:
+        # Samplers may call study.stop() from tell() (the grid sampler, once its grid is
+        # done); Optuna allows that only inside its optimize loop, which this loop stands for.
+        self.study._thread_local.in_optimize_loop = True  # noqa: SLF001
         try:
             while not self._stop.is_set():
                 trial = self._next_trial()
@@ -87,7 +90,7 @@ class TrialLoop:
             with self._lock:
                 counts = count_states(self.study)
                 done = n_done(counts)
-                if done >= self.plan.n_trials:
+                if done >= self.plan.n_trials or self.study._stop_flag:  # noqa: SLF001 - study.stop()
                     return None
                 if done + counts[TrialState.RUNNING] < self.plan.n_trials:
                     trial = self.study.ask(self.plan.space.distributions)

@@ -7,6 +7,7 @@ trials whose early steps are already worse than the others'.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -41,7 +42,9 @@ def main(cfg: DictConfig) -> float | list[float]:
         time.sleep(pause)
         if reporter is not None:
             reporter.report(step, value)
-    if cfg.fail:
+    if num in cfg.crash_nums:  # the job's process dies: no result, no finished MLflow run
+        os.kill(os.getpid(), signal.SIGKILL)
+    if cfg.fail or num in cfg.fail_nums:
         raise RuntimeError("asked to fail")
     with open(Path(cfg.log_dir) / "events.txt", "a") as handle:
         handle.write(f"end {time.time():.3f} {HydraConfig.get().job.num}\n")
