@@ -12,7 +12,7 @@ import time
 
 import pytest
 import torch
-from conftest import TINY_RUN
+from conftest import TIMING, TINY_RUN
 
 from evosweep.distributed.pool import WorkerPool
 from evosweep.distributed.pooled_evaluator import PooledEvaluator, member_slices, start_pool, worker_spec
@@ -23,7 +23,6 @@ from evosweep.settings.build import build_settings
 from evosweep.tasks.pairs import load_jsonl
 from evosweep.tracking.checkpoint import load_checkpoint
 
-TIMING = ("perf/generation_s", "perf/evals_per_s")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import TINY_RUN
+from conftest import TIMING, TINY_RUN
 
 from evosweep.errors import ConfigError
 from evosweep.evaluation.evaluator import PopulationEvaluator
@@ -21,7 +21,6 @@ from evosweep.tracking.relog import relog_missing
 
 ROOT = Path(__file__).resolve().parent.parent
 ADAPTER = Path("adapters") / "best" / "adapter_model.safetensors"
-TIMING = ("perf/generation_s", "perf/evals_per_s")
 ALGORITHMS = {
     "ga": ["algorithm=ga"],
     "es": ["algorithm=es"],

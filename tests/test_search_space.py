@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import TINY_RUN
+from conftest import TIMING, TINY_RUN
 
 from evosweep.algorithms.context import AlgorithmContext
 from evosweep.algorithms.es import ESConfig
@@ -92,6 +92,6 @@ def test_minibatch_runs_resume_exactly(compose_config, tmp_path, monkeypatch):
     monkeypatch.undo()
     run(compose_config(overrides + ["resume=true"]), tmp_path / "killed")
     resumed = load_checkpoint(tmp_path / "killed")["history"]
-    drop = ("perf/evals_per_s", "perf/generation_s")
+    drop = TIMING
     assert [{k: v for k, v in row.items() if k not in drop} for row in resumed] == \
         [{k: v for k, v in row.items() if k not in drop} for row in history]
