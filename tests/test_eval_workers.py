@@ -24,7 +24,6 @@ from evosweep.tasks.pairs import load_jsonl
 from evosweep.tracking.checkpoint import load_checkpoint
 
 
-
 @pytest.fixture(scope="module")
 def local_ray():
     ray = pytest.importorskip("ray")
