@@ -139,6 +139,8 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         raise
     finally:
         tracker.end(status)
+        if hasattr(evaluator, "close"):  # eval.workers: the Ray actors stop with the run
+            evaluator.close()
 
 
 def generation_metrics(fitness: torch.Tensor, evals: int, heldout: HeldoutCheck, eval_s: float,

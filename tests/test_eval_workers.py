@@ -72,30 +72,36 @@ def test_a_killed_worker_is_replaced_and_its_slice_scored_again(local_ray, compo
     pairs = load_jsonl("builtin:fr_en_train.jsonl")[:8]
     expected = PopulationEvaluator.score(evaluator, population, pairs)  # in this process: ~1 s
 
-    before = evaluator.pool.describe()
-    result = {}
-    scoring = threading.Thread(target=lambda: result.update(done=evaluator.evaluate(population, pairs)))
-    scoring.start()
-    time.sleep(0.3)  # worker 1 is scoring its 48 members (or about to)
-    os.kill(before[1]["pid"], signal.SIGKILL)
-    scoring.join(timeout=180)
-    assert not scoring.is_alive()
-    assert torch.equal(result["done"].scores, expected.scores)
-    assert result["done"].completions == expected.completions
-    after = evaluator.pool.describe()
-    assert after[0]["pid"] == before[0]["pid"] and after[1]["pid"] != before[1]["pid"]  # replaced
-    assert after[1]["slices_scored"] == 1  # the replacement scored the killed worker's slice again
+    try:
+        before = evaluator.pool.describe()
+        result = {}
+        scoring = threading.Thread(target=lambda: result.update(done=evaluator.evaluate(population, pairs)))
+        scoring.start()
+        time.sleep(0.3)  # worker 1 is scoring its 48 members (or about to)
+        os.kill(before[1]["pid"], signal.SIGKILL)
+        scoring.join(timeout=180)
+        assert not scoring.is_alive()
+        assert torch.equal(result["done"].scores, expected.scores)
+        assert result["done"].completions == expected.completions
+        after = evaluator.pool.describe()
+        assert after[0]["pid"] == before[0]["pid"] and after[1]["pid"] != before[1]["pid"]  # replaced
+        assert after[1]["slices_scored"] == 1  # the replacement scored the killed worker's slice again
+    finally:
+        evaluator.close()  # its CPUs go back to the cluster even when an assertion failed
 
 
 def test_a_worker_dead_beyond_its_restarts_stops_with_one_line(local_ray, compose_config):
     settings = build_settings(compose_config(TINY_RUN + ["eval.workers=1"]))
     pool = WorkerPool(worker_spec(settings), 1, 0.0, max_restarts=0)
-    info = pool.wait_ready(None, timeout_s=120)[0]
-    os.kill(info["pid"], signal.SIGKILL)
-    members = torch.zeros(2, info["dim"]).numpy()
-    message = r"^eval\.workers: worker 0 died more than 0 time\(s\) .*rerun the same command to continue"
-    with pytest.raises(WorkerError, match=message):
-        pool.score([(members, None)], load_jsonl("builtin:fr_en_train.jsonl")[:2], None)
+    try:
+        info = pool.wait_ready(None, timeout_s=120)[0]
+        os.kill(info["pid"], signal.SIGKILL)
+        members = torch.zeros(2, info["dim"]).numpy()
+        message = r"^eval\.workers: worker 0 died more than 0 time\(s\) .*rerun the same command to continue"
+        with pytest.raises(WorkerError, match=message):
+            pool.score([(members, None)], load_jsonl("builtin:fr_en_train.jsonl")[:2], None)
+    finally:
+        pool.close()
 
 
 def test_more_workers_than_the_cluster_holds_is_a_config_error(local_ray, compose_config):

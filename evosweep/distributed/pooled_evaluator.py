@@ -58,6 +58,10 @@ class PooledEvaluator(PopulationEvaluator):
         self.last_results: list[SliceResult] = []  # the latest call's per-worker results (bench)
         pool.wait_ready(lora.layout.dim)
 
+    def close(self) -> None:
+        """Stop the actors (the end of a run), freeing their CPUs and GPUs for the next."""
+        self.pool.close()
+
     def score(self, population: torch.Tensor, pairs: list[Pair],
               instructions: list[str] | None = None) -> Evaluation:
         """Slice ``i`` of ``population`` ``(P, D)`` to worker ``i``; scores ``(P, N)`` in member order."""
