@@ -8,6 +8,9 @@ from pathlib import Path
 # no usage telemetry from MLflow in tests (set before mlflow is imported)
 os.environ.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# one torch thread here and in every process the tests start (Ray actors, sweeps): CPU
+# results are bit for bit only between processes that use the same number of threads
+os.environ["OMP_NUM_THREADS"] = "1"
 
 import pytest  # noqa: E402
 from hydra import compose, initialize_config_dir  # noqa: E402
