@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -63,22 +64,39 @@ def _pooled_parts(compose_config, *extra: str):
     return assemble(settings, seed_everything(0))
 
 
+def _cpu_ticks(pid: int) -> int:
+    """User plus system CPU time of process ``pid`` so far, in clock ticks (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _kill_once_busy(pid: int, scoring: threading.Thread, timeout_s: float = 60) -> None:
+    """SIGKILL ``pid`` as soon as it has spent 0.1 s of CPU on the slice: mid-slice, not before or after."""
+    idle = _cpu_ticks(pid)
+    deadline = time.monotonic() + timeout_s
+    while _cpu_ticks(pid) - idle < 0.1 * os.sysconf("SC_CLK_TCK"):
+        assert scoring.is_alive(), "the slices were scored before the worker got busy"
+        assert time.monotonic() < deadline, f"worker {pid} never started scoring"
+        time.sleep(0.01)
+    assert scoring.is_alive(), "the slice was finished before the kill: make it larger"
+    os.kill(pid, signal.SIGKILL)
+
+
 def test_a_killed_worker_is_replaced_and_its_slice_scored_again(local_ray, compose_config):
     parts = _pooled_parts(compose_config)
     evaluator = parts.evaluator
     assert isinstance(evaluator, PooledEvaluator)
     generator = torch.Generator().manual_seed(1)
     population = parts.initial_member + 0.05 * torch.randn(96, parts.layout.dim, generator=generator)
-    pairs = load_jsonl("builtin:fr_en_train.jsonl")[:8]
-    expected = PopulationEvaluator.score(evaluator, population, pairs)  # in this process: ~1 s
+    pairs = load_jsonl("builtin:fr_en_train.jsonl")[:32]  # each worker's slice takes seconds
+    expected = PopulationEvaluator.score(evaluator, population, pairs)  # in this process
 
     try:
         before = evaluator.pool.describe()
         result = {}
         scoring = threading.Thread(target=lambda: result.update(done=evaluator.evaluate(population, pairs)))
         scoring.start()
-        time.sleep(0.3)  # worker 1 is scoring its 48 members (or about to)
-        os.kill(before[1]["pid"], signal.SIGKILL)
+        _kill_once_busy(before[1]["pid"], scoring)
         scoring.join(timeout=180)
         assert not scoring.is_alive()
         assert torch.equal(result["done"].scores, expected.scores)
