@@ -90,6 +90,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
     try:
         bar = tqdm(range(algorithm.generation, total), initial=algorithm.generation, total=total,
                    desc="generations", unit="gen", dynamic_ncols=True)
+        shown: dict[str, str] = {}  # the last held-out check, in the progress bar
         for generation in bar:
             started, started_cpu = time.perf_counter(), time.process_time()
             population, train = algorithm.ask(), batches.next()  # (P, D), N pairs
@@ -101,8 +102,10 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             evaluated = time.perf_counter()
             extra = {**algorithm.tell(evaluation.fitness), **prompt_metrics}
             steps = algorithm.step_metrics() if hasattr(algorithm, "step_metrics") else []
-            heldout = check_heldout(evaluator, algorithm.best_member(), task.heldout, parts.instruction,
-                                    task.name)
+            heldout = None
+            if heldout_due(generation, total, settings.eval.heldout_every):
+                heldout = check_heldout(evaluator, algorithm.best_member(), task.heldout, parts.instruction,
+                                        task.name)
             row = {"generation": generation,
                    **generation_metrics(evaluation.fitness, evaluation.scores.numel(), heldout,
                                         evaluated - started, extra),
@@ -112,9 +115,10 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             rl_history.extend(steps)
             save()  # before logging: the tracker never gets ahead of the checkpoint
             log_generation(tracker, row, steps)
-            bar.set_postfix(best=f"{row['fitness/best']:.4f}", heldout=f"{heldout.reward:.4f}",
-                            exact=f"{heldout.exact:.0%}")
-            if reporter is not None:
+            if heldout is not None:
+                shown = {"heldout": f"{heldout.reward:.4f}", "exact": f"{heldout.exact:.0%}"}
+            bar.set_postfix(best=f"{row['fitness/best']:.4f}", **shown)
+            if reporter is not None and heldout is not None:
                 reporter.report(generation, heldout.reward)
             if out_of_time(history, settings.time_limit_s, settings.time_limit_clock):
                 log.info("time_limit_s=%s (%s clock) reached after generation %d", settings.time_limit_s,
@@ -143,9 +147,15 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             evaluator.close()
 
 
-def generation_metrics(fitness: torch.Tensor, evals: int, heldout: HeldoutCheck, eval_s: float,
+def heldout_due(generation: int, total: int, every: int) -> bool:
+    """Whether generation ``generation`` (0-based) of ``total`` gets a held-out check."""
+    return (generation + 1) % every == 0 or generation == total - 1
+
+
+def generation_metrics(fitness: torch.Tensor, evals: int, heldout: HeldoutCheck | None, eval_s: float,
                        extra: dict[str, float]) -> dict[str, float]:
-    """One generation's metrics; members whose reward failed (NaN) are counted, not averaged."""
+    """One generation's metrics; members whose reward failed (NaN) are counted, not averaged.
+    ``heldout`` None: no check this generation (``eval.heldout_every``), no ``heldout/*``."""
     failed = fitness.isnan()
     scored = fitness[~failed] if not failed.all() else fitness
     return {
@@ -153,7 +163,7 @@ def generation_metrics(fitness: torch.Tensor, evals: int, heldout: HeldoutCheck,
         "fitness/mean": float(scored.mean()),
         "fitness/std": float(scored.std()) if scored.numel() > 1 else 0.0,
         "fitness/failed_members": float(failed.sum()),
-        **heldout.metrics(),
+        **(heldout.metrics() if heldout is not None else {}),
         # the evaluation pass also scored the prompt variants (prompts=coevolve)
         "perf/evals_per_s": (evals + extra.get("perf/prompt_reward_evals", 0)) / max(eval_s, 1e-9),
         # RL steps and prompt variants count the texts they had scored (perf/*_reward_evals)

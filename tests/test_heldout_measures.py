@@ -69,3 +69,22 @@ def test_a_run_logs_measures_and_kl_per_generation_base_and_final(compose_config
 def test_heldout_kl_can_be_switched_off(compose_config, tmp_path):
     run(compose_config(TINY_RUN + ["eval.heldout_kl=false"]), tmp_path)
     assert "heldout/kl" not in load_checkpoint(tmp_path)["history"][-1]
+
+
+def test_heldout_every_checks_every_nth_generation_and_the_last(compose_config, tmp_path):
+    run(compose_config(TINY_RUN + ["algorithm.generations=5", "eval.heldout_every=2"]), tmp_path)
+    history = load_checkpoint(tmp_path)["history"]
+    checked = [row["generation"] for row in history if "heldout/best" in row]
+    assert checked == [1, 3, 4]  # every 2nd, then the last
+    assert all("fitness/best" in row for row in history)
+    assert (tmp_path / "fitness_curve.png").stat().st_size > 0
+    assert load_checkpoint(tmp_path)["final"] == history[-1]["heldout/best"]  # the end-of-run check
+
+
+def test_heldout_every_must_be_a_positive_whole_number(compose_config, tmp_path):
+    from evosweep.errors import ConfigError
+    from evosweep.settings.build import build_settings
+
+    for value, message in (("0", "must be > 0"), ("1.5", "whole number")):
+        with pytest.raises(ConfigError, match=rf"eval\.heldout_every.*{message}"):
+            build_settings(compose_config(TINY_RUN + [f"eval.heldout_every={value}"]))

@@ -21,6 +21,9 @@ class EvalSettings:
     share_prompt_prefix: bool = True
     # log heldout/kl: KL(adapted || base) per token of the best member's held-out answers
     heldout_kl: bool = True
+    # check the best member on held-out every N generations (and after the last); the
+    # check's greedy answers can cost more than a generation's likelihood scoring
+    heldout_every: int = 1
     # 0: evaluate in this process; N >= 1: spread each generation over N Ray actors
     workers: int = 0
     # GPUs each actor reserves (fractions share a GPU); 0: actors run on CPU
@@ -30,9 +33,13 @@ class EvalSettings:
         require_positive("eval.batch_size", self.batch_size)
         require_positive("eval.max_new_tokens", self.max_new_tokens)
         require_positive("eval.temperature", self.temperature)
+        require_positive("eval.heldout_every", self.heldout_every)
         require_non_negative("eval.top_p", self.top_p)
         require_non_negative("eval.workers", self.workers)
         require_non_negative("eval.gpus_per_worker", self.gpus_per_worker)
+        if self.heldout_every != int(self.heldout_every):
+            raise ConfigError("eval.heldout_every", f"must be a whole number of generations, got "
+                              f"{self.heldout_every!r}")
         if self.workers != int(self.workers):
             raise ConfigError("eval.workers", f"must be a whole number of actors, got {self.workers!r}")
         if self.gpus_per_worker and not self.workers:
