@@ -6,27 +6,19 @@ from pathlib import Path
 from typing import Any
 
 from evosweep.evaluation.heldout import check_heldout
+from evosweep.evaluation.measure_labels import measure_label
 from evosweep.report.plots import plot_fitness_curve
 from evosweep.report.summary import sample_table, summary_table
-
-#: how the summary names each held-out measure, and how it prints one value
-MEASURE_ROWS = {
-    "chrf": ("held-out chrF of the answers (base -> final)", "{:.3f}"),
-    "answer_chars": ("held-out characters per answer (base -> final)", "{:.1f}"),
-    "format": ("held-out answers well formed (base -> final)", "{:.0%}"),
-    "accuracy": ("held-out answers correct (base -> final)", "{:.0%}"),
-    "kl": ("KL to the base model per answer token (base -> final)", "{:.4f}"),
-}
 
 
 def measure_rows(base: dict[str, float], measures: dict[str, float]) -> list[tuple[str, str]]:
     """Summary rows ``base -> final`` for each measure the task logged."""
     rows = []
     for name, value in measures.items():
-        label, style = MEASURE_ROWS.get(name, (f"held-out {name} (base -> final)", "{:.4f}"))
+        label = measure_label(name)
         before = base.get(f"heldout/base_{name}")
-        start = "-" if before is None else style.format(before)
-        rows.append((label, f"{start} -> {style.format(value)}"))
+        start = "-" if before is None else label.style.format(before)
+        rows.append((f"{label.summary} (base -> final)", f"{start} -> {label.style.format(value)}"))
     return rows
 
 

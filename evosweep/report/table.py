@@ -16,6 +16,7 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evosweep.evaluation.measure_labels import MEASURE_LABELS
 from evosweep.report.runs import RunRecord
 
 IGNORED_KEYS = {"seed", "resume"}
@@ -144,23 +145,19 @@ def summary_rows(configurations: list[Configuration], keys: list[str]) -> list[d
 
 #: row keys of the held-out answer measures (``heldout_final_<name>_mean`` / ``_std``)
 MEASURE_PREFIX = "heldout_final_"
-#: each measure's column title and digits, in the order the answers table shows them
-MEASURE_COLUMNS = {"answer_words": ("words per answer", 1), "answer_chars": ("characters per answer", 1),
-                   "chrf": ("chrF", 3), "kl": ("KL to base (nats/token)", 4),
-                   "format": ("well formed", 2), "accuracy": ("correct", 2)}
 
 
 def measures_table(rows: list[dict[str, object]]) -> str:
     """The final best's held-out answer measures per configuration (mean ± std), or ''."""
-    present = [name for name in MEASURE_COLUMNS
+    present = [name for name in MEASURE_LABELS
                if any(f"{MEASURE_PREFIX}{name}_mean" in row for row in rows)]
     if not present:
         return ""
-    lines = ["| configuration | " + " | ".join(MEASURE_COLUMNS[n][0] for n in present) + " |",
+    lines = ["| configuration | " + " | ".join(MEASURE_LABELS[n].column for n in present) + " |",
              "|---|" + "---|" * len(present)]
     for row in rows:
         cells = [_pm(row.get(f"{MEASURE_PREFIX}{name}_mean", math.nan),
-                     row.get(f"{MEASURE_PREFIX}{name}_std", math.nan), MEASURE_COLUMNS[name][1])
+                     row.get(f"{MEASURE_PREFIX}{name}_std", math.nan), MEASURE_LABELS[name].decimals)
                  for name in present]
         lines.append(f"| `{row['configuration']}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)
