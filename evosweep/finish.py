@@ -23,8 +23,11 @@ def measure_rows(base: dict[str, float], measures: dict[str, float]) -> list[tup
 
 
 def finish_run(settings: Any, output_dir: Path, parts: Any, history: list[dict[str, float]],
-               base: dict[str, float], tracker: Any) -> float:
-    """Record the final best (``parts``: a RunParts); print and log the summary; return the objective."""
+               base: dict[str, float], tracker: Any, base_answers: list[str] | None = None) -> float:
+    """Record the final best (``parts``: a RunParts); print and log the summary; return the objective.
+
+    ``base_answers``: the base model's greedy held-out answers from the run's start (None:
+    generate them again)."""
     task, algorithm = parts.task, parts.algorithm
     best = algorithm.best_member()
     final = check_heldout(parts.evaluator, best, task.heldout, parts.instruction, task.name)
@@ -41,7 +44,9 @@ def finish_run(settings: Any, output_dir: Path, parts: Any, history: list[dict[s
         plot = plot_fitness_curve(history, output_dir / "fitness_curve.png",
                                   f"{settings.algorithm.name} on {task.name}")
         tracker.log_artifact(plot, "plots")
-    before = parts.evaluator.greedy_answers(parts.initial_member, task.heldout)
+    before = base_answers
+    if before is None:
+        before = parts.evaluator.greedy_answers(parts.initial_member, task.heldout)
     samples = sample_table([p.prompt for p in task.heldout], [p.reference for p in task.heldout],
                            before, final.answers)
     population = getattr(settings.algorithm, "population_size", "-")

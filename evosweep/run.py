@@ -59,7 +59,8 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
     def save(**extra) -> None:
         save_checkpoint(output_dir, {
             "algorithm": algorithm.state_dict(), "history": history, "rl_history": rl_history,
-            "base": base, "rng": capture_rng(), "mlflow_run_id": tracker.run_id, "config": params,
+            "base": base, "base_answers": base_answers, "rng": capture_rng(),
+            "mlflow_run_id": tracker.run_id, "config": params,
             "train_batches": batches.state_dict(),
             "prompts": parts.prompts.state_dict() if parts.prompts else None, **extra,
         })
@@ -67,6 +68,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
     if checkpoint is not None:
         algorithm.load_state_dict(checkpoint["algorithm"])
         history, rl_history, base = checkpoint["history"], checkpoint["rl_history"], checkpoint["base"]
+        base_answers = checkpoint.get("base_answers")  # None in checkpoints from before it was kept
         restore_rng(checkpoint["rng"])
         batches.load_state_dict(checkpoint["train_batches"])
         if parts.prompts is not None:
@@ -76,8 +78,8 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         log.info("resumed from %s at generation %d", output_dir, algorithm.generation)
     else:
         history, rl_history = [], []
-        base = check_heldout(evaluator, parts.initial_member, task.heldout,
-                             task_name=task.name).metrics("heldout/base_")
+        base_check = check_heldout(evaluator, parts.initial_member, task.heldout, task_name=task.name)
+        base, base_answers = base_check.metrics("heldout/base_"), base_check.answers
         base["heldout/base"] = base.pop("heldout/base_best")
         tracker.start(params, {"evosweep.output_dir": str(output_dir), **_trial_tags(settings)})
         save()  # generation 0: a kill from here on resumes into the same tracker run
@@ -125,7 +127,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
                          settings.time_limit_clock, generation)
                 break
         bar.close()
-        final = finish_run(settings, output_dir, parts, history, base, tracker)
+        final = finish_run(settings, output_dir, parts, history, base, tracker, base_answers)
         save(final=final)
         status = "FINISHED"
         tracker.set_tags({"optuna.state": "COMPLETE"} if reporter else {})

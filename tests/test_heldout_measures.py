@@ -88,3 +88,17 @@ def test_heldout_every_must_be_a_positive_whole_number(compose_config, tmp_path)
     for value, message in (("0", "must be > 0"), ("1.5", "whole number")):
         with pytest.raises(ConfigError, match=rf"eval\.heldout_every.*{message}"):
             build_settings(compose_config(TINY_RUN + [f"eval.heldout_every={value}"]))
+
+
+def test_the_base_answers_are_kept_from_the_start_and_match_a_fresh_greedy_pass(compose_config, tmp_path):
+    """The summary's base column comes from the checkpoint, not a second generation at the end."""
+    from evosweep.assemble import assemble
+    from evosweep.run import seed_everything
+    from evosweep.settings.build import build_settings
+
+    overrides = TINY_RUN + ["reward=chrf", "eval.max_new_tokens=6"]  # the text reward's own answers
+    run(compose_config(overrides), tmp_path)
+    kept = load_checkpoint(tmp_path)["base_answers"]
+    parts = assemble(build_settings(compose_config(overrides)), seed_everything(0))
+    assert kept == parts.evaluator.greedy_answers(parts.initial_member, parts.task.heldout)
+    assert len(kept) == len(parts.task.heldout) >= 1
