@@ -119,6 +119,8 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             log_generation(tracker, row, steps)
             if heldout is not None:
                 shown = {"heldout": f"{heldout.reward:.4f}", "exact": f"{heldout.exact:.0%}"}
+                if "format" in heldout.measures:  # countdown: exact stays 0, the form is what moves
+                    shown["format"] = f"{heldout.measures['format']:.0%}"
             bar.set_postfix(best=f"{row['fitness/best']:.4f}", **shown)
             if reporter is not None and heldout is not None:
                 reporter.report(generation, heldout.reward)
