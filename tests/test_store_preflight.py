@@ -96,3 +96,14 @@ def test_a_sweep_names_an_unreachable_study_storage(tmp_path: Path) -> None:
     lines = [line for line in done.stderr.strip().splitlines() if "HYDRA_FULL_ERROR" not in line]
     assert "Traceback" not in done.stderr
     assert lines[0].startswith(f"hydra.sweeper.storage: cannot connect to postgresql+psycopg://postgres@{NOBODY}/x")
+
+
+def test_a_sweep_names_a_missing_tracking_server_before_it_creates_the_study(tmp_path: Path) -> None:
+    storage = tmp_path / "optuna.db"
+    done = _evosweep("-m", "hparams_search=ga_optuna", "model=tiny-gpt2", "tracking=mlflow",
+                     f"tracking.uri=http://{NOBODY}", f"hydra.sweeper.storage=sqlite:///{storage}",
+                     f"hydra.sweep.dir={tmp_path / 'multirun'}")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert f"tracking.uri: no MLflow server answers at http://{NOBODY}" in done.stderr
+    assert not storage.exists()  # no empty study left behind

@@ -15,7 +15,9 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from sqlalchemy.exc import SQLAlchemyError
 
+from evosweep.tracking.db_urls import with_driver
 from evosweep.tracking.optuna_specs import PRUNER_ATTR
+from evosweep.tracking.preflight import check_tracking_store
 from evosweep.tracking.store import tracking_errors
 
 from .errors import SweeperConfigError, as_sweeper_errors
@@ -60,10 +62,14 @@ class EvosweepOptunaSweeper(Sweeper):
         plan = build_plan(self.fields, arguments, self.config,
                           getattr(self.task_function, "__module__", None))
         self._check_composes(plan)
+        tracking = self._tracking_settings()
+        if tracking is not None:  # a dead tracking store stops the sweep before the study exists
+            with as_sweeper_errors():
+                check_tracking_store(with_driver(tracking.uri))
         storage = make_storage(plan.storage_url, plan.heartbeat_interval, plan.grace_period)
         study = open_study(storage, plan.study_name, plan.directions, plan.sampler, plan.pruner)
         self._record_study_settings(study, plan)
-        tracker = self._tracker(study, plan)
+        tracker = self._tracker(tracking, study, plan)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         self._save_multirun_config(sweep_dir)
         n_workers = self._n_workers(plan)
@@ -179,10 +185,14 @@ class EvosweepOptunaSweeper(Sweeper):
         study.set_user_attr(SPACE_ATTR, space)
         study.set_user_attr(PRUNER_ATTR, plan.pruner_spec)
 
-    def _tracker(self, study: optuna.Study, plan: SweepPlan) -> SweepTracker | None:
+    def _tracking_settings(self) -> SweepTrackingSettings | None:
+        """The jobs' tracking store (None: tracking off), relative paths from the launch folder."""
         assert self.config is not None
         base_dir = Path(str(OmegaConf.select(self.config, "hydra.runtime.cwd", default=".")))
-        settings = SweepTrackingSettings.from_job_config(self.config, base_dir)
+        return SweepTrackingSettings.from_job_config(self.config, base_dir)
+
+    def _tracker(self, settings: SweepTrackingSettings | None, study: optuna.Study,
+                 plan: SweepPlan) -> SweepTracker | None:
         if settings is None:
             return None
         with as_sweeper_errors():  # a tracking store that does not answer: one line
