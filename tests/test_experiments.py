@@ -17,7 +17,7 @@ from evosweep.tracking.checkpoint import load_checkpoint
 CONF = Path(__file__).resolve().parent.parent / "conf"
 EXPERIMENTS = sorted(path.stem for path in (CONF / "experiment").glob("*.yaml"))
 # a reproduction of one setting over seeds, not a comparison
-SINGLE = {"qiu2025_countdown_es", "countdown_format"}
+SINGLE = {"qiu2025_countdown_es"}
 
 
 @pytest.fixture(scope="module", autouse=True)
