@@ -74,3 +74,19 @@ def test_hybrid_run_records_rl_steps_and_counts_their_reward_evals(compose_confi
     assert evals == [6.0, 6.0 + 4, 6.0, 6.0]  # 6 members x 1 prompt, + 2 steps x 2 samples
     assert [step["rl/step"] for step in checkpoint["rl_history"]] == [0, 1]  # none after the last
     assert {"rl/loss", "rl/kl", "rl/reward"} <= set(checkpoint["rl_history"][0])
+
+
+def test_rl_steps_move_only_what_evolve_lets_evolve(tiny_gpt2):
+    """algorithm.evolve=lora_b: the polished elite keeps every A entry of the elite it came from."""
+    context = rl_context(tiny_gpt2)
+    context.selection, context.crossover = TruncationSelection(2), UniformCrossover()
+    context.mutation, context.schedule = GaussianMutation(), ConstantSchedule()
+    hybrid = HybridConfig(population_size=4, elite=1, evolve="lora_b", rl_every=1, rl_steps=2,
+                          rl={"group_size": 2, "prompts_per_step": 2, "epochs": 2,
+                              "learning_rate": 0.05}).build(context)
+    b_entries = context.layout.b_mask()
+    torch.manual_seed(0)
+    hybrid.tell(torch.tensor([0.0, 1.0, 0.5, 0.2]))
+    elite, polished = hybrid.population[0], hybrid.population[-1]
+    assert torch.equal(polished[~b_entries], elite[~b_entries])  # A unchanged
+    assert not torch.equal(polished[b_entries], elite[b_entries])  # B trained

@@ -154,3 +154,20 @@ def test_pg_defaults_to_a_text_reward(compose_config):
     settings = build_settings(compose_config(["algorithm=pg"]))
     assert type(settings.reward).__name__ == "ChrfReward"
     assert settings.algorithm.population_size == 1
+
+
+def test_sampling_old_and_new_logprobs_agree_on_dropout(tiny_gpt2):
+    """With model.lora.dropout on, an update of size ~0 leaves the second epoch's ratio exactly 1:
+    old and new log-probs come from the same (dropout-free) policy that sampled."""
+    tiny_gpt2.settings.lora.dropout = 0.9
+    context = rl_context(tiny_gpt2)
+    layout = context.layout
+    member = context.initial_member.clone()
+    member[layout.b_mask()] = torch.randn(int(layout.b_mask().sum()),
+                                          generator=torch.Generator().manual_seed(0)) * 0.5
+    trainer = PolicyGradientTrainer(PolicyGradientSettings(epochs=2, learning_rate=1e-12, clip=1e-6,
+                                                           kl_coef=0.0), context)
+    trainer.load_member(member)
+    torch.manual_seed(0)
+    (step,) = trainer.train(1)
+    assert step["rl/clip_fraction"] == 0.0  # with two dropout masks most ratios left the 1e-6 band

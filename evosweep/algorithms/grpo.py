@@ -8,6 +8,12 @@ PPO-clipped surrogate plus ``kl_coef`` times the KL to the frozen base model
 (the k3 estimator, base log-probs from the model with the adapter disabled).
 The adapter is the flat ``(D,)`` LoRA vector, passed through
 ``BatchedLora.members`` so gradients reach it through the frozen model.
+
+Sampling, the "old" log-probs and the "new" ones all run without
+``model.lora.dropout`` (as TRL's GRPO disables dropout): with dropout on, the
+PPO ratio of a second epoch would compare two different dropout masks, not two
+policies. A ``mask`` limits the step to the entries that may move (the hybrid's
+``algorithm.evolve=lora_b``): their gradient is zeroed, so Adam never moves them.
 """
 
 from __future__ import annotations
@@ -89,7 +95,8 @@ def clipped_objective(new: torch.Tensor, old: torch.Tensor, reference: torch.Ten
 class PolicyGradientTrainer:
     """Holds the trainable adapter and its Adam state; ``train(steps)`` returns one dict a step."""
 
-    def __init__(self, settings: PolicyGradientSettings, context) -> None:
+    def __init__(self, settings: PolicyGradientSettings, context,
+                 mask: torch.Tensor | None = None) -> None:
         self.settings = settings
         self.loaded = context.loaded
         self.lora = context.lora
@@ -100,6 +107,7 @@ class PolicyGradientTrainer:
         device = next(self.loaded.model.parameters()).device
         self.policy = torch.nn.Parameter(context.initial_member.clone().float().to(device))  # (D,)
         self.optimizer = torch.optim.Adam([self.policy], lr=settings.learning_rate)
+        self.mask = None if mask is None else mask.to(device=device, dtype=self.policy.dtype)  # (D,)
         self.steps_done = 0
 
     @property
@@ -137,13 +145,15 @@ class PolicyGradientTrainer:
         old = None  # the sampling policy's log-probs: the first epoch's, before any update
         losses, kls, clipped = [], [], []
         for _ in range(settings.epochs):
-            with self.lora.members(self.policy[None], train=True):  # model.lora.dropout applies
+            with self.lora.members(self.policy[None]):  # no dropout: the policy that sampled
                 new = completion_logprobs(self.loaded, rollout, temperature)  # (R, T), with grad
             old = new.detach() if old is None else old
             loss, info = clipped_objective(new, old, reference, advantages, rollout.completion_mask,
                                            settings.clip, settings.kl_coef)
             self.optimizer.zero_grad()
             loss.backward()
+            if self.mask is not None:  # entries outside algorithm.evolve keep a zero gradient
+                self.policy.grad.mul_(self.mask)
             if settings.max_grad_norm > 0:
                 torch.nn.utils.clip_grad_norm_([self.policy], settings.max_grad_norm)
             self.optimizer.step()

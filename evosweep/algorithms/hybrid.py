@@ -47,10 +47,11 @@ class HybridConfig(GAConfig):
     def build(self, context) -> HybridAlgorithm:
         if hasattr(context.crossover, "bind"):
             context.crossover.bind(context.layout)
+        mask = evolved_mask(self.evolve, context.layout)  # the RL steps move only what evolves
         return HybridAlgorithm(
             self, context.initial_member, context.selection, context.crossover, context.mutation,
-            context.schedule, context.generator, PolicyGradientTrainer(self.rl, context),
-            mask=evolved_mask(self.evolve, context.layout),
+            context.schedule, context.generator, PolicyGradientTrainer(self.rl, context, mask),
+            mask=mask,
         )
 
 

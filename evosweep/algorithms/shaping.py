@@ -24,13 +24,23 @@ def failed_as_lowest(fitness: torch.Tensor) -> torch.Tensor:
     return torch.where(failed, fitness[~failed].min(), fitness)
 
 
+def tied_ranks(values: torch.Tensor) -> torch.Tensor:
+    """0-based ranks ``(P,)`` where equal values share the mean of the ranks they span."""
+    order = torch.argsort(values, stable=True)
+    ranks = torch.empty(values.numel())
+    ranks[order] = torch.arange(values.numel(), dtype=torch.float32)
+    _, groups = torch.unique(values, return_inverse=True)  # (P,) index of each value's tie group
+    sums = torch.zeros(int(groups.max()) + 1 if values.numel() else 0).index_add_(0, groups, ranks)
+    counts = torch.bincount(groups, minlength=sums.numel()).float()
+    return (sums / counts)[groups]
+
+
 def centered_ranks(fitness: torch.Tensor) -> torch.Tensor:
-    """Salimans et al. 2017: ranks scaled to [-0.5, 0.5] (ties keep their order)."""
-    fitness = failed_as_lowest(fitness)
-    count = fitness.numel()
-    ranks = torch.empty(count)
-    ranks[torch.argsort(fitness, stable=True)] = torch.arange(count, dtype=torch.float32)
-    return ranks / max(count - 1, 1) - 0.5
+    """Salimans et al. 2017: ranks scaled to [-0.5, 0.5]; tied members share their mean rank,
+    so a generation in which every member scored the same gives all-zero weights. Failed
+    members (NaN) rank below every scored one."""
+    fitness = failed_last(fitness)
+    return tied_ranks(fitness) / max(fitness.numel() - 1, 1) - 0.5
 
 
 def zscores(fitness: torch.Tensor) -> torch.Tensor:

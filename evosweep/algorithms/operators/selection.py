@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from evosweep.algorithms.shaping import failed_last
+from evosweep.algorithms.shaping import failed_last, tied_ranks
 from evosweep.errors import ConfigError
 from evosweep.settings.checks import require_positive
 
@@ -69,7 +69,5 @@ class RankSelection:
         """Works with any population size."""
 
     def __call__(self, fitness: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:
-        order = torch.argsort(failed_last(fitness), stable=True)  # worst first
-        ranks = torch.empty(fitness.numel())
-        ranks[order] = torch.arange(1, fitness.numel() + 1, dtype=torch.float32)  # (P,), best = P
+        ranks = tied_ranks(failed_last(fitness)) + 1  # (P,), best = P; tied members equally likely
         return torch.multinomial(ranks, count, replacement=True, generator=generator)
