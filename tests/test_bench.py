@@ -71,3 +71,14 @@ def test_bench_workers_times_in_process_and_each_worker_count(tmp_path):
     assert all(row["evals_per_s"] > 0 for row in rows)
     assert rows[0]["compute_s"] is None and 0 <= rows[1]["overhead_s"] < rows[1]["generation_s"]
     assert rows[1]["megabytes_sent"] > 0
+
+
+def test_bench_likelihood_times_each_layout_side_by_side(tmp_path, capsys):
+    out = tmp_path / "likelihood.json"
+    assert main(["--model", "tiny-llama", "--likelihood", "--layers", "all", "1", "--population", "4",
+                 "--prompts", "3", "--repeats", "2", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["likelihood"]
+    assert [(row["layers"], row["adapted_layers"]) for row in rows] == [("all", 2), ("1", 1)]
+    assert rows[1]["dim"] * 2 == rows[0]["dim"]  # half the layers carry adapters
+    assert all(row["evals_per_s"] > 0 and row["evals_per_cpu_s"] > 0 for row in rows)
+    assert "x all" in capsys.readouterr().out

@@ -6,7 +6,8 @@ generation of the base model (the ceiling) and peft's mixed-adapter batch; see
 :mod:`evosweep.bench.methods`. Methods run interleaved, in alternating order,
 ``--repeats`` rounds after one short warm-up; evals/s comes from each method's
 best round and "x plain" is the median of same-round ratios. ``--scaling``
-instead times batched vs plain for several population sizes.
+instead times batched vs plain for several population sizes; ``--likelihood``
+times the likelihood reward's pass per LoRA layout (:mod:`evosweep.bench.likelihood`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 import torch
 from omegaconf import OmegaConf
 
+from evosweep.bench.likelihood import add_arguments, format_layouts, time_layouts
 from evosweep.bench.methods import METHODS, Contenders
 from evosweep.lora.layout import LoraLayout
 from evosweep.models.loading import load_model
@@ -60,6 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="--workers: GPUs each worker reserves (eval.gpus_per_worker); 1 = one per GPU")
     parser.add_argument("--reward", default="exact_match",
                         help="--workers: the conf/reward the workers score with (default: generated answers)")
+    add_arguments(parser)
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
@@ -199,6 +202,24 @@ def _main_workers(args: argparse.Namespace, settings: ModelSettings, loaded, lay
     return 0
 
 
+def _main_likelihood(args: argparse.Namespace, loaded, load_rss: float) -> int:
+    """``--likelihood``: evals/s of the likelihood pass for each layout of ``--layers``."""
+    print(_header(args) + f" likelihood layers={','.join(args.layers)}", flush=True)
+    settings = EvalSettings(batch_size=args.batch_size, share_prompt_prefix=args.share_prefix)
+    timings = time_layouts(loaded, args.layers, args.population, bench_pairs(args.prompts), settings,
+                           args.repeats)
+    print(format_layouts(timings))
+    print(f"peak RSS {peak_rss_mb():.0f} MB (after loading the model: {load_rss:.0f} MB)")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"likelihood": [
+            {"layers": t.layout, "adapted_layers": t.adapted_layers, "dim": t.dim,
+             "evals_per_s": t.evals_per_s, "evals_per_cpu_s": t.evals_per_cpu_s} for t in timings],
+            "grid": {"model": args.model, "population": args.population, "prompts": args.prompts,
+                     "batch_size": args.batch_size, "threads": torch.get_num_threads()}}, indent=2) + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")  # raised inside peft
@@ -210,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     layout = LoraLayout.from_model(loaded.model, settings.lora)
     if args.workers:
         return _main_workers(args, settings, loaded, layout)
+    if args.likelihood:
+        return _main_likelihood(args, loaded, load_rss)
     methods = ["batched", "plain"] if args.scaling else args.methods.split(",")
     population = bench_population(layout, max(args.scaling or [args.population]))
     eval_settings = EvalSettings(batch_size=args.batch_size, max_new_tokens=args.new_tokens,

@@ -9,7 +9,7 @@ likelihood reward is read off the logits of one teacher-forced forward pass.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 
 import torch
@@ -19,6 +19,7 @@ from evosweep.evaluation.grid import chunk_grid, grid_rows
 from evosweep.evaluation.logprobs import next_token_logprobs
 from evosweep.evaluation.prompt_head import encode_shared_prefix, prefill_head
 from evosweep.evaluation.prompts import encode_prompts, encode_targets
+from evosweep.evaluation.shared_bottom import SharedBottom
 from evosweep.lora.batched import BatchedLora
 from evosweep.models.loading import LoadedModel
 from evosweep.rewards.guarded import guard, require_some_member_scored
@@ -51,6 +52,8 @@ class PopulationEvaluator:
         self.teacher_forced = getattr(reward, "teacher_forced", False)
         self.score_texts = None if self.teacher_forced else guard(reward)
         self._device = next(loaded.model.parameters()).device
+        # frozen decoder layers below the first adapter: computed once for all members
+        self.bottom = SharedBottom.for_layout(lora.layout) if settings.share_bottom else None
 
     @torch.inference_mode()
     def evaluate(self, population: torch.Tensor, pairs: list[Pair],
@@ -119,7 +122,7 @@ class PopulationEvaluator:
 
         kwargs = generation_kwargs(self.settings, loaded.tokenizer.pad_token_id)
         return generate_grid(loaded.model, loaded.tokenizer, encoded, population.shape[0],
-                             self.settings.batch_size, kwargs, members_set, head)
+                             self.settings.batch_size, kwargs, members_set, head, self.bottom)
 
     def greedy_answers(self, member: torch.Tensor, pairs: list[Pair],
                        instruction: str | None = None) -> list[str]:
@@ -141,6 +144,10 @@ class PopulationEvaluator:
                               dtype=torch.float32).view(population.shape[0], len(pairs))
         return Evaluation(scores=scores, completions=texts)
 
+    def _shared(self, members: int):
+        """The frozen bottom runs once for ``members`` identical row groups (when there is one)."""
+        return self.bottom.shared(members) if self.bottom is not None else nullcontext()
+
     # -- teacher forcing -------------------------------------------------------
     def _likelihood(self, population: torch.Tensor, pairs: list[Pair],
                     loaded: LoadedModel) -> torch.Tensor:
@@ -154,7 +161,7 @@ class PopulationEvaluator:
             rows = grid_rows(encoded, members, prompts)  # (p*n, T) each; the mask (p*n, c + T)
             predicts = rows["targets"][:, 1:]  # position t predicts token t+1: (p*n, T-1)
             count, n = members.stop - members.start, prompts.stop - prompts.start
-            with self.lora.members(population[members]):
+            with self.lora.members(population[members]), self._shared(count):
                 cache = prefill_head(loaded.model, head, count, n) if head is not None else None
                 picked = next_token_logprobs(loaded.model, rows["input_ids"],
                                              rows["attention_mask"], predicts, cache=cache)  # (K,)

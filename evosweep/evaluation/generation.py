@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from evosweep.evaluation.grid import chunk_grid, grid_rows
-from evosweep.evaluation.prompt_head import prefill_head
+from evosweep.evaluation.prompt_head import prefill_prompts
+from evosweep.evaluation.shared_bottom import SharedBottom
 from evosweep.settings.evaluation import EvalSettings
 
 #: chunk_context(members, prompts) -> a context manager yielding extra ``generate`` kwargs
@@ -39,11 +40,12 @@ def generation_kwargs(settings: EvalSettings, pad_token_id: int) -> dict[str, An
 
 def generate_grid(model: nn.Module, tokenizer, encoded: dict[str, torch.Tensor], members: int,
                   batch_size: int, kwargs: dict[str, Any], chunk_context: ChunkContext = no_chunk_context,
-                  head: torch.Tensor | None = None) -> list[list[str]]:
+                  head: torch.Tensor | None = None, bottom: SharedBottom | None = None) -> list[list[str]]:
     """Every member's answer to every encoded prompt: ``[P][N]`` stripped strings.
 
     ``encoded``: ``input_ids``/``attention_mask`` ``(N, L)``; ``head``: token ids all
-    prompts share, prefilled once per member (see :mod:`evosweep.evaluation.prompt_head`).
+    prompts share, prefilled once per member (see :mod:`evosweep.evaluation.prompt_head`);
+    ``bottom``: frozen decoder layers the prompts' prefill runs once for all members.
     """
     prompt_count, prompt_len = encoded["input_ids"].shape
     texts: list[list[str]] = [[""] * prompt_count for _ in range(members)]
@@ -51,7 +53,7 @@ def generate_grid(model: nn.Module, tokenizer, encoded: dict[str, torch.Tensor],
         rows = grid_rows(encoded, chunk_members, prompts)  # input_ids, attention_mask: (p*n, L)
         count, n = chunk_members.stop - chunk_members.start, prompts.stop - prompts.start
         with torch.no_grad(), chunk_context(chunk_members, prompts) as extra:
-            cache = prefill_head(model, head, count, n) if head is not None else None
+            cache = prefill_prompts(model, head, rows, count, n, bottom)
             out = model.generate(**rows, cache=cache, **kwargs, **extra)  # (p*n, L+T)
         decoded = tokenizer.batch_decode(out[:, prompt_len:], skip_special_tokens=True)
         for row, text in enumerate(decoded):

@@ -12,11 +12,16 @@ same tokens at the same positions as with plain left padding.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 from transformers import DynamicCache
+
+if TYPE_CHECKING:
+    from evosweep.evaluation.shared_bottom import SharedBottom
 
 
 @dataclass
@@ -65,4 +70,26 @@ def prefill_head(model: nn.Module, head: torch.Tensor, members: int, prompts: in
     ids = head.to(next(model.parameters()).device).expand(members, -1)  # (p, c)
     model.base_model(input_ids=ids, cache=cache, use_cache=True)
     cache.batch_repeat_interleave(prompts)  # (p*n, heads, c, d) per layer
+    return cache
+
+
+def prefill_prompts(model: nn.Module, head: torch.Tensor | None, rows: dict[str, torch.Tensor],
+                    members: int, prompts: int, bottom: SharedBottom | None = None) -> DynamicCache | None:
+    """The cache ``generate`` continues from: the shared head and, with a shared frozen
+    ``bottom``, every prompt token but the last (so only decoding runs the bottom per member).
+
+    ``rows``: the chunk's ``input_ids``/``attention_mask`` ``(p*n, L)``, head included.
+    """
+    with bottom.shared(members) if bottom is not None else nullcontext():
+        cache = prefill_head(model, head, members, prompts) if head is not None else None
+        if bottom is None:
+            return cache
+        start = head.numel() if head is not None else 0
+        ids, mask = rows["input_ids"][:, start:-1], rows["attention_mask"][:, :-1]
+        if ids.shape[1] > 0:
+            cache = cache if cache is not None else DynamicCache(config=model.config)
+            positions = (mask.cumsum(dim=1) - 1).clamp(min=0)[:, start:]  # as generate derives them
+            model.base_model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache,
+                             use_cache=True)
+    bottom.expand_cache(cache, members)
     return cache

@@ -18,6 +18,7 @@ from torch import nn
 from transformers.pytorch_utils import Conv1D
 
 from evosweep.errors import ConfigError
+from evosweep.models.decoder_layers import DecoderStack, find_decoder_stack
 from evosweep.settings.model import LoraSettings
 
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
@@ -33,6 +34,7 @@ class LoraSlot:
     rank: int
     offset: int
     is_conv1d: bool
+    layer: int | None = None  # the decoder layer it sits in (None: outside the decoder stack)
 
     @property
     def a_size(self) -> int:
@@ -60,29 +62,52 @@ def _matches(name: str, targets: list[str]) -> bool:
 class LoraLayout:
     """The flat layout of every LoRA matrix of one model (D numbers per member)."""
 
-    def __init__(self, slots: list[LoraSlot], settings: LoraSettings) -> None:
+    def __init__(self, slots: list[LoraSlot], settings: LoraSettings, stack: DecoderStack | None = None,
+                 layers: list[int] | None = None) -> None:
         self.slots = slots
         self.settings = settings
+        self.stack = stack  # the model's decoder layers, when found
+        self.layers = layers  # the adapted decoder layers (None: every layer)
         self.dim = sum(slot.size for slot in slots)
 
     @classmethod
     def from_model(cls, model: nn.Module, settings: LoraSettings) -> LoraLayout:
-        """Find every Linear/Conv1D whose name matches ``settings.target_modules``."""
+        """Find every Linear/Conv1D whose name matches ``settings.target_modules``
+        (inside the decoder layers ``settings.layers`` names, when it names some)."""
+        stack = find_decoder_stack(model)
+        layers = None
+        if settings.layers is not None:
+            if stack is None:
+                raise ConfigError("model.lora.layers", "found no decoder layer list in this model; "
+                                                       "set model.lora.layers=null")
+            layers = settings.layer_indices(len(stack.layers))
         slots, offset = [], 0
         for name, module in model.named_modules():
             features = _module_features(module)
             if features is None or not _matches(name, list(settings.target_modules)):
                 continue
+            layer = stack.index_of(name) if stack is not None else None
+            if layers is not None and layer not in layers:
+                continue
             in_features, out_features, is_conv1d = features
-            slot = LoraSlot(name, in_features, out_features, settings.r, offset, is_conv1d)
+            slot = LoraSlot(name, in_features, out_features, settings.r, offset, is_conv1d, layer)
             slots.append(slot)
             offset += slot.size
         if not slots:
             raise ConfigError(
                 "model.lora.target_modules",
-                f"{list(settings.target_modules)} match no Linear/Conv1D module of the model",
+                f"{list(settings.target_modules)} match no Linear/Conv1D module of the model"
+                + (f" in layers {layers} (model.lora.layers)" if layers is not None else ""),
             )
-        return cls(slots, settings)
+        return cls(slots, settings, stack, layers)
+
+    @property
+    def first_adapted_layer(self) -> int:
+        """Decoder layers below this index carry no adapter: every member computes them alike.
+        0 when an adapted module sits outside the decoder stack (or the stack is unknown)."""
+        if self.stack is None or any(slot.layer is None for slot in self.slots):
+            return 0
+        return min(slot.layer for slot in self.slots if slot.layer is not None)
 
     def split(self, flat: torch.Tensor, slot: LoraSlot) -> tuple[torch.Tensor, torch.Tensor]:
         """Views of one slot's matrices: ``(P, r, in)`` and ``(P, out, r)`` from ``(P, D)``."""
@@ -154,6 +179,8 @@ class LoraLayout:
             lora_dropout=self.settings.dropout,
             target_modules=list(self.settings.target_modules),
             fan_in_fan_out=any(slot.is_conv1d for slot in self.slots),
+            layers_to_transform=self.layers,
+            layers_pattern=self.stack.pattern if self.layers is not None and self.stack else None,
             task_type="CAUSAL_LM",
             base_model_name_or_path=base_model_name,
         )

@@ -19,6 +19,9 @@ class EvalSettings:
     top_p: float = 1.0
     # run the prompts' common head (chat template, system prompt) once per member
     share_prompt_prefix: bool = True
+    # run the frozen decoder layers below the first adapted one (model.lora.layers) once for
+    # all members instead of once per member: the likelihood pass and generation's prefill
+    share_bottom: bool = True
     # log heldout/kl: KL(adapted || base) per token of the best member's held-out answers
     heldout_kl: bool = True
     # check the best member on held-out every N generations (and after the last); the

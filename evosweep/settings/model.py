@@ -21,6 +21,9 @@ class LoraSettings:
     target_modules: list[str] = field(default_factory=lambda: ["c_attn", "c_proj"])
     # start from a saved peft adapter folder (e.g. an sft run's adapters/best); null = peft's init
     init_adapter: str | None = None
+    # decoder layers that carry adapters: null = all, an int K = the top K, a list = those
+    # indices (peft's layers_to_transform); the frozen layers below are computed once for all members
+    layers: int | list[int] | None = None
 
     def __post_init__(self) -> None:
         require_positive("model.lora.r", self.r)
@@ -30,6 +33,25 @@ class LoraSettings:
             raise ConfigError("model.lora.dropout", f"must be < 1, got {self.dropout}")
         if not self.target_modules:
             raise ConfigError("model.lora.target_modules", "list at least one module name")
+        if self.layers is not None and not isinstance(self.layers, int):
+            self.layers = [int(index) for index in self.layers]
+            if not self.layers:
+                raise ConfigError("model.lora.layers", "list at least one layer index, or null for all")
+
+    def layer_indices(self, count: int) -> list[int] | None:
+        """The adapted decoder layers of a model with ``count`` layers (None: all of them)."""
+        if self.layers is None:
+            return None
+        if isinstance(self.layers, int):
+            if not 1 <= self.layers <= count:
+                raise ConfigError("model.lora.layers", f"top {self.layers} layers asked, the model has "
+                                                       f"{count}: give 1..{count}, a list, or null")
+            return list(range(count - self.layers, count))
+        wrong = [index for index in self.layers if not 0 <= index < count]
+        if wrong:
+            raise ConfigError("model.lora.layers", f"{wrong} out of range: the model's layers are "
+                                                   f"0..{count - 1}")
+        return sorted(set(self.layers))
 
     @property
     def scaling(self) -> float:

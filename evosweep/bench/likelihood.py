@@ -1,0 +1,105 @@
+"""``python -m evosweep.bench --likelihood``: the teacher-forced likelihood pass, layout by layout.
+
+Times the evaluator's likelihood scoring (the default reward) of one P x N grid
+for several LoRA layouts side by side: ``all`` adapts every decoder layer (every
+member runs the whole model), ``K`` adapts the top K layers, whose frozen bottom
+then runs once for all members (``eval.share_bottom``). Each layout gets its own
+module tree over the same weights; rounds alternate their order. Reports
+evaluations per wall second and per CPU second of this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from dataclasses import dataclass, replace
+
+import torch
+
+from evosweep.bench.methods import shared_copy
+from evosweep.evaluation.evaluator import PopulationEvaluator
+from evosweep.lora.batched import BatchedLora
+from evosweep.lora.layout import LoraLayout
+from evosweep.models.loading import LoadedModel
+from evosweep.rewards.likelihood import LikelihoodReward
+from evosweep.settings.evaluation import EvalSettings
+from evosweep.tasks.pairs import Pair
+
+ALL_LAYERS = "all"
+
+
+@dataclass
+class LayoutTiming:
+    """One layout's rounds: wall and CPU seconds per evaluation."""
+
+    layout: str
+    adapted_layers: int
+    dim: int
+    wall: list[float]
+    cpu: list[float]
+
+    @property
+    def evals_per_s(self) -> float:
+        return 1 / min(self.wall)
+
+    @property
+    def evals_per_cpu_s(self) -> float:
+        return 1 / min(self.cpu)
+
+
+def layout_for(loaded: LoadedModel, layers: str) -> tuple[LoadedModel, LoraLayout]:
+    """A module tree over ``loaded``'s weights with LoRA on ``layers`` (``all`` or the top K)."""
+    lora = replace(loaded.settings.lora, layers=None if layers == ALL_LAYERS else int(layers))
+    model = shared_copy(loaded.model)
+    copy = replace(loaded, model=model, settings=replace(loaded.settings, lora=lora))
+    return copy, LoraLayout.from_model(model, lora)
+
+
+def time_layouts(loaded: LoadedModel, layouts: list[str], population: int, pairs: list[Pair],
+                 settings: EvalSettings, repeats: int, seed: int = 0) -> list[LayoutTiming]:
+    """Warm up each layout once, then ``repeats`` rounds in alternating order."""
+    scorers, timings = {}, {}
+    for name in layouts:
+        copy, layout = layout_for(loaded, name)
+        generator = torch.Generator().manual_seed(seed)
+        members = layout.initial_member(generator) + 0.02 * torch.randn(population, layout.dim,
+                                                                         generator=generator)
+        evaluator = PopulationEvaluator(copy, BatchedLora(copy.model, layout),
+                                        LikelihoodReward(append_eos=True), settings)
+        scorers[name] = (evaluator, members)
+        adapted = len({slot.layer for slot in layout.slots})
+        timings[name] = LayoutTiming(name, adapted, layout.dim, [], [])
+        evaluator.evaluate(members, pairs[:1])  # warm-up
+    evals = population * len(pairs)
+    for round_index in range(repeats):
+        for name in layouts if round_index % 2 == 0 else layouts[::-1]:
+            evaluator, members = scorers[name]
+            wall, cpu = time.perf_counter(), time.process_time()
+            evaluator.evaluate(members, pairs)
+            timings[name].wall.append((time.perf_counter() - wall) / evals)
+            timings[name].cpu.append((time.process_time() - cpu) / evals)
+    return [timings[name] for name in layouts]
+
+
+def format_layouts(timings: list[LayoutTiming]) -> str:
+    """One line per layout: evals/s and evals per CPU second (best round), x the first layout."""
+    first = timings[0]
+    lines = [f"{'layers':<8}{'adapted':>8}{'D':>9}{'evals/s':>10}{'evals/cpu-s':>13}{'x ' + first.layout:>9}"
+             "   rounds (evals/s)"]
+    for timing in timings:
+        ratio = statistics.median(a / b for a, b in zip(first.wall, timing.wall, strict=True))
+        rounds = " ".join(f"{1 / seconds:.1f}" for seconds in timing.wall)
+        lines.append(f"{timing.layout:<8}{timing.adapted_layers:>8}{timing.dim:>9}{timing.evals_per_s:>10.2f}"
+                     f"{timing.evals_per_cpu_s:>13.2f}{ratio:>9.2f}   {rounds}")
+    lines.append(f"x {first.layout}: median of same-round wall-time ratios; "
+                 "evals/cpu-s: this process's CPU time")
+    return "\n".join(lines)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``--likelihood`` mode's flags."""
+    parser.add_argument("--likelihood", action="store_true",
+                        help="time the teacher-forced likelihood pass per LoRA layout instead of generation")
+    parser.add_argument("--layers", nargs="+", default=[ALL_LAYERS, "8"],
+                        help="--likelihood: layouts to compare: 'all' and/or top-K layer counts")
