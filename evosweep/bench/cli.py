@@ -23,18 +23,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from omegaconf import OmegaConf
 
 from evosweep.bench.likelihood import add_arguments, format_layouts, time_layouts
 from evosweep.bench.methods import METHODS, Contenders
 from evosweep.lora.layout import LoraLayout
 from evosweep.models.loading import load_model
-from evosweep.settings.conf_dir import CONF_DIR
 from evosweep.settings.evaluation import EvalSettings
 from evosweep.settings.model import ModelSettings
+from evosweep.settings.model_conf import model_settings
 from evosweep.tasks.pairs import Pair, load_jsonl
 
-MODEL_CONF = CONF_DIR / "model"
 PROMPTS = "builtin:fr_en_train.jsonl"
 MUTATION_SCALE = 0.02  # members = peft's initial adapter + the GA's default mutation noise
 
@@ -70,15 +68,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown method(s) {sorted(unknown)}; choose from {', '.join(METHODS)}")
     return args
-
-
-def model_settings(name: str) -> ModelSettings:
-    """A conf/model entry (or yaml file) as :class:`ModelSettings`."""
-    path = Path(name) if name.endswith(".yaml") else MODEL_CONF / f"{name}.yaml"
-    if not path.is_file():
-        choices = ", ".join(sorted(p.stem for p in MODEL_CONF.glob("*.yaml")))
-        raise SystemExit(f"bench: no model config {path}; choose one of {choices}")
-    return ModelSettings(**OmegaConf.to_container(OmegaConf.load(path), resolve=True))
 
 
 def bench_population(layout: LoraLayout, size: int, seed: int = 0) -> torch.Tensor:
