@@ -23,7 +23,8 @@ def test_the_second_heldout_set_is_new_words_in_another_form():
     seen = {pair.reference for name in ("fr_en_train", "fr_en_heldout")
             for pair in load_jsonl(f"builtin:{name}.jsonl")}
     assert len(forms) == 30 and not seen & {pair.reference for pair in forms}
-    assert all(pair.prompt.startswith("Translate '") and pair.prompt.endswith("' to English:") for pair in forms)
+    assert all(pair.prompt.startswith("Translate '") and pair.prompt.endswith("' to English:")
+               for pair in forms)
 
 
 def test_peft_answers_equal_the_batched_evaluators(tmp_path, capsys):
