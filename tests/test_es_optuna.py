@@ -24,7 +24,8 @@ def test_es_optuna_searches_es_settings_on_a_tiny_model(tmp_path: Path) -> None:
     done = subprocess.run(command, cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"},
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    study = optuna.load_study(study_name="es_optuna", storage=f"sqlite:///{tmp_path / 'outputs' / 'optuna.db'}")
+    storage = f"sqlite:///{tmp_path / 'outputs' / 'optuna.db'}"
+    study = optuna.load_study(study_name="es_optuna", storage=storage)
     finished = [trial for trial in study.trials if trial.state == optuna.trial.TrialState.COMPLETE]
     assert len(finished) == 3
     assert set(study.best_trial.params) == ES_KEYS
