@@ -30,3 +30,12 @@ def test_es_optuna_searches_es_settings_on_a_tiny_model(tmp_path: Path) -> None:
     assert len(finished) == 3
     assert set(study.best_trial.params) == ES_KEYS
     assert all(trial.params["model.lora.layers"] in (1, 2) for trial in finished)
+
+
+def test_es_optuna_trials_get_its_cpu_budget(compose_config) -> None:
+    """The search's own top-level keys win over config.yaml's (a trial ran 2 h once without)."""
+    cfg = compose_config(["hparams_search=es_optuna"])
+    assert cfg.time_limit_s == 90 and cfg.time_limit_clock == "cpu"
+    assert cfg.algorithm.evolve == "lora_b" and cfg.eval.heldout_every == 3
+    plain = compose_config([])
+    assert plain.time_limit_s is None and plain.time_limit_clock == "wall"
