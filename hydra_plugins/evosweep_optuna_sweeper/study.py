@@ -8,12 +8,15 @@ grace period, which frees their slot for a new trial.
 
 import threading
 from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import optuna
 from optuna.storages import BaseStorage, RDBStorage
+from optuna.storages._rdb import models
 from optuna.trial import TrialState
+from sqlalchemy import orm, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from evosweep.tracking.optuna_specs import open_storage
@@ -106,8 +109,36 @@ def fail_stale_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     if not running:
         return []
     optuna.storages.fail_stale_trials(study)
+    _fail_never_beaten(study)
     return [t for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
             if t._trial_id in running]  # noqa: SLF001
+
+
+def _fail_never_beaten(study: optuna.Study) -> None:
+    """Mark FAIL the RUNNING trials that never got a heartbeat and started over a grace period ago.
+
+    A sweep killed between asking a trial and its first beat leaves a RUNNING trial that
+    Optuna's own check never fails (it only looks at trials with a heartbeat record): a
+    resumed sweep would wait for it forever. Live sweeps beat right after asking.
+    """
+    backend = getattr(study._storage, "_backend", study._storage)  # noqa: SLF001 - under Optuna's cache
+    if not isinstance(backend, RDBStorage) or backend.heartbeat_interval is None:
+        return
+    grace_s = backend.grace_period or 2 * backend.heartbeat_interval
+    cutoff = datetime.now() - timedelta(seconds=grace_s)  # trials' start times are local, naive
+    old = [t._trial_id for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))  # noqa: SLF001
+           if t.datetime_start is not None and t.datetime_start < cutoff]
+    if not old:
+        return
+    with orm.Session(backend.engine) as session:
+        beaten = set(session.scalars(select(models.TrialHeartbeatModel.trial_id)
+                                     .where(models.TrialHeartbeatModel.trial_id.in_(old))))
+    orphans = [trial_id for trial_id in old if trial_id not in beaten]
+    for trial_id in orphans:
+        try:
+            study._storage.set_trial_state_values(trial_id, state=TrialState.FAIL)  # noqa: SLF001
+        except optuna.exceptions.UpdateFinishedTrialError:  # another process finished it first
+            pass
 
 
 class Heartbeat:
