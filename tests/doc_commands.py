@@ -210,12 +210,24 @@ def check_bench(args: list[str]) -> Outcome:
 
 
 def check_report(args: list[str]) -> Outcome:
-    """The report reads MLflow runs; here its experiment must be one of conf/experiment."""
+    """The report reads an MLflow experiment: one that some documented command or config fills."""
     names = [arg for arg in args if not arg.startswith("-")]
-    experiments = {path.stem for path in (CONF / "experiment").glob("*.yaml")}
-    if len(names) != 1 or names[0] not in experiments:
-        return Outcome(1, [f"python -m evosweep.report {' '.join(args)}: not one of conf/experiment"])
+    if len(names) != 1 or names[0] not in tracked_experiments():
+        return Outcome(1, [f"python -m evosweep.report {' '.join(args)}: no experiment file, config "
+                              "or documented command logs to that MLflow experiment"])
     return Outcome(1)
+
+
+@functools.cache
+def tracked_experiments() -> frozenset[str]:
+    """MLflow experiments runs log to: conf/experiment names, ``tracking.experiment`` values of
+    the configs and of the documented commands."""
+    names = {path.stem for path in (CONF / "experiment").glob("*.yaml")}
+    names |= set(re.findall(r"^  experiment: *([\w.-]+)", "\n".join(
+        path.read_text() for path in CONF.rglob("*.yaml")), re.M))
+    for page in pages():
+        names |= set(re.findall(r"tracking\.experiment=([\w.-]+)", page.read_text()))
+    return frozenset(names)
 
 
 # ----------------------------------------------------------------------------- python -m evosweep

@@ -50,3 +50,8 @@ def test_a_broken_command_fails_the_check():
 def test_pages_include_the_readme_and_every_docs_page():
     names = {str(page.name) for page in pages()}
     assert {"README.md", "getting-started.md", "configuration.md"} <= names
+
+
+def test_a_report_of_an_experiment_nothing_logs_to_fails_the_check():
+    assert check(Command("page.md", 1, "python -m evosweep.report no_such_experiment")).errors
+    assert not check(Command("page.md", 1, "python -m evosweep.report fr_en_exact")).errors
