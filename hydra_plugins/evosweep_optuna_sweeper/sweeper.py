@@ -32,6 +32,16 @@ from .trial_loop import TrialLoop
 log = logging.getLogger(__name__)
 
 SPACE_ATTR = "evosweep.search_space"
+BOUND_ATTR = "evosweep.searched_on"
+#: what a study's trials were measured on: resuming it with other values is refused
+BOUND_KEYS = {"model": "model.name_or_path", "task": "task.name", "reward": "hydra.runtime.choices.reward"}
+
+
+def searched_on(config: DictConfig) -> dict[str, str]:
+    """The model, task and reward a sweep's trials run on (those the config has)."""
+    values = {name: OmegaConf.select(config, key, default=None, throw_on_missing=False)
+              for name, key in BOUND_KEYS.items()}
+    return {name: str(value) for name, value in values.items() if value is not None}
 _SERIAL_LAUNCHERS = ("BasicLauncher",)  # run jobs in this process: one at a time
 
 
@@ -176,6 +186,18 @@ class EvosweepOptunaSweeper(Sweeper):
         return None
 
     def _record_study_settings(self, study: optuna.Study, plan: SweepPlan) -> None:
+        assert self.config is not None
+        searched = searched_on(self.config)
+        bound = study.user_attrs.get(BOUND_ATTR)
+        if bound is not None and bound != searched:
+            changed = ", ".join(f"{key} {bound.get(key)!r} -> {searched.get(key)!r}"
+                                for key in sorted(set(bound) | set(searched))
+                                if bound.get(key) != searched.get(key))
+            raise SweeperConfigError(
+                "hydra.sweeper.study_name",
+                f"study {plan.study_name!r} searched something else ({changed}); its trials "
+                "would mislead this search: name a new study with hydra.sweeper.study_name=...")
+        study.set_user_attr(BOUND_ATTR, searched)
         space = plan.space.describe()
         previous = study.user_attrs.get(SPACE_ATTR)
         if previous is not None and previous != space:
