@@ -23,6 +23,7 @@ from evosweep.settings.build import RunSettings, build_settings, flat_params
 from evosweep.tasks.minibatch import TrainBatches
 from evosweep.tracking.checkpoint import capture_rng, restore_rng, resumable_checkpoint, save_checkpoint
 from evosweep.tracking.mlflow_tracker import make_tracker
+from evosweep.tracking.provenance import default_run_name, provenance_tags
 from evosweep.tracking.relog import log_generation, relog_missing
 
 log = logging.getLogger("evosweep")
@@ -51,6 +52,9 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         return float(checkpoint["final"])
     # the study and the tracking store first: one that does not answer fails before the model loads
     reporter = _trial_reporter(settings)
+    if settings.tracking.run_name is None:  # the runs table shows es-fr_en-s0, not a random slug
+        settings.tracking.run_name = default_run_name(getattr(settings.algorithm, "name", "run"),
+                                                      settings.task.name, settings.seed)
     tracker = make_tracker(settings.tracking)
     parts = assemble(settings, seed_everything(settings.seed))
     algorithm, evaluator, task = parts.algorithm, parts.evaluator, parts.task
@@ -81,7 +85,8 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         base_check = check_heldout(evaluator, parts.initial_member, task.heldout, task_name=task.name)
         base, base_answers = base_check.metrics("heldout/base_"), base_check.answers
         base["heldout/base"] = base.pop("heldout/base_best")
-        tracker.start(params, {"evosweep.output_dir": str(output_dir), **_trial_tags(settings)})
+        tracker.start(params, {"evosweep.output_dir": str(output_dir), **provenance_tags(),
+                               **_trial_tags(settings)})
         save()  # generation 0: a kill from here on resumes into the same tracker run
         tracker.log_metrics(base, step=0)
         OmegaConf.save(cfg, output_dir / "config_resolved.yaml", resolve=True)

@@ -1,0 +1,44 @@
+"""Every tracked run records the commit, dirty flag and command it came from, under a readable name."""
+
+from __future__ import annotations
+
+import subprocess
+
+from conftest import TINY_RUN
+from mlflow.tracking import MlflowClient
+
+from evosweep.run import run
+from evosweep.tracking.provenance import CODE_ROOT, command_line, default_run_name
+
+
+def test_a_run_is_named_and_tagged_with_its_commit_and_command(compose_config, tmp_path):
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    overrides = [o for o in TINY_RUN if o != "tracking=none"] + [
+        "tracking=mlflow", f"tracking.uri={uri}", "tracking.experiment=t", "seed=5",
+        f"tracking.artifact_location={tmp_path}/artifacts"]
+    run(compose_config(overrides), tmp_path / "run")
+    client = MlflowClient(uri)
+    (mlrun,) = client.search_runs([client.get_experiment_by_name("t").experiment_id])
+    assert mlrun.info.run_name == "ga-bonjour-s5"
+    tags = mlrun.data.tags
+    head = subprocess.run(["git", "-C", str(CODE_ROOT), "rev-parse", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    assert tags["evosweep.git_commit"] == (head or "unknown")
+    assert tags["evosweep.git_dirty"] in ("true", "false", "unknown")
+    assert tags["evosweep.command"]
+
+
+def test_a_named_run_keeps_its_name(compose_config, tmp_path):
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    overrides = [o for o in TINY_RUN if o != "tracking=none"] + [
+        "tracking=mlflow", f"tracking.uri={uri}", "tracking.experiment=t", "tracking.run_name=mine",
+        f"tracking.artifact_location={tmp_path}/artifacts"]
+    run(compose_config(overrides), tmp_path / "run")
+    client = MlflowClient(uri)
+    (mlrun,) = client.search_runs([client.get_experiment_by_name("t").experiment_id])
+    assert mlrun.info.run_name == "mine"
+
+
+def test_the_command_reads_as_typed():
+    assert command_line(["/x/evosweep/__main__.py", "seed=1", "a b"]) == "python -m evosweep seed=1 'a b'"
+    assert default_run_name("es", "fr_en", 0) == "es-fr_en-s0"
