@@ -11,14 +11,20 @@ from evosweep.run import run
 from evosweep.tracking.provenance import CODE_ROOT, command_line, default_run_name
 
 
-def test_a_run_is_named_and_tagged_with_its_commit_and_command(compose_config, tmp_path):
+def _tracked_run(compose_config, tmp_path, *extra: str):
+    """Run the tiny GA with tracking to a fresh sqlite store; its one MLflow run."""
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     overrides = [o for o in TINY_RUN if o != "tracking=none"] + [
-        "tracking=mlflow", f"tracking.uri={uri}", "tracking.experiment=t", "seed=5",
-        f"tracking.artifact_location={tmp_path}/artifacts"]
+        "tracking=mlflow", f"tracking.uri={uri}", "tracking.experiment=t",
+        f"tracking.artifact_location={tmp_path}/artifacts", *extra]
     run(compose_config(overrides), tmp_path / "run")
     client = MlflowClient(uri)
     (mlrun,) = client.search_runs([client.get_experiment_by_name("t").experiment_id])
+    return mlrun
+
+
+def test_a_run_is_named_and_tagged_with_its_commit_and_command(compose_config, tmp_path):
+    mlrun = _tracked_run(compose_config, tmp_path, "seed=5")
     assert mlrun.info.run_name == "ga-bonjour-s5"
     tags = mlrun.data.tags
     head = subprocess.run(["git", "-C", str(CODE_ROOT), "rev-parse", "HEAD"], capture_output=True,
@@ -29,13 +35,7 @@ def test_a_run_is_named_and_tagged_with_its_commit_and_command(compose_config, t
 
 
 def test_a_named_run_keeps_its_name(compose_config, tmp_path):
-    uri = f"sqlite:///{tmp_path}/mlflow.db"
-    overrides = [o for o in TINY_RUN if o != "tracking=none"] + [
-        "tracking=mlflow", f"tracking.uri={uri}", "tracking.experiment=t", "tracking.run_name=mine",
-        f"tracking.artifact_location={tmp_path}/artifacts"]
-    run(compose_config(overrides), tmp_path / "run")
-    client = MlflowClient(uri)
-    (mlrun,) = client.search_runs([client.get_experiment_by_name("t").experiment_id])
+    mlrun = _tracked_run(compose_config, tmp_path, "tracking.run_name=mine")
     assert mlrun.info.run_name == "mine"
 
 
