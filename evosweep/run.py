@@ -22,6 +22,7 @@ from evosweep.finish import finish_run
 from evosweep.settings.build import RunSettings, build_settings, flat_params
 from evosweep.tasks.minibatch import TrainBatches
 from evosweep.tracking.checkpoint import capture_rng, restore_rng, resumable_checkpoint, save_checkpoint
+from evosweep.tracking.datasets import task_datasets
 from evosweep.tracking.mlflow_tracker import make_tracker
 from evosweep.tracking.provenance import default_run_name, provenance_tags
 from evosweep.tracking.relog import log_generation, relog_missing
@@ -87,6 +88,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         base["heldout/base"] = base.pop("heldout/base_best")
         tracker.start(params, {"evosweep.output_dir": str(output_dir), **provenance_tags(),
                                **_trial_tags(settings)})
+        tracker.log_datasets(task_datasets(task, settings.task.train_path, settings.task.eval_path))
         save()  # generation 0: a kill from here on resumes into the same tracker run
         tracker.log_metrics(base, step=0)
         OmegaConf.save(cfg, output_dir / "config_resolved.yaml", resolve=True)

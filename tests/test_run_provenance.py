@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 from conftest import TINY_RUN
 from mlflow.tracking import MlflowClient
 
 from evosweep.run import run
+from evosweep.tasks.pairs import Pair, Task
+from evosweep.tracking.datasets import task_datasets
 from evosweep.tracking.provenance import CODE_ROOT, command_line, default_run_name
 
 
@@ -32,6 +35,18 @@ def test_a_run_is_named_and_tagged_with_its_commit_and_command(compose_config, t
     assert tags["evosweep.git_commit"] == (head or "unknown")
     assert tags["evosweep.git_dirty"] in ("true", "false", "unknown")
     assert tags["evosweep.command"]
+    inputs = {d.dataset.name: d for d in mlrun.inputs.dataset_inputs}
+    assert set(inputs) == {"bonjour-train", "bonjour-heldout"}
+    contexts = {name: {t.key: t.value for t in d.tags}["mlflow.data.context"] for name, d in inputs.items()}
+    assert contexts == {"bonjour-train": "training", "bonjour-heldout": "evaluation"}
+    assert inputs["bonjour-train"].dataset.profile == '{"num_rows": 1}'  # bonjour: one pair each
+
+
+def test_the_digest_follows_the_pairs():
+    task = Task("t", [Pair("a", "b")], [Pair("a", "c")])
+    train, heldout = task_datasets(task, "train.jsonl", None)
+    assert train.digest != heldout.digest and train.context == "training"
+    assert json.loads(train.source) == {"uri": "train.jsonl"}
 
 
 def test_a_named_run_keeps_its_name(compose_config, tmp_path):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from evosweep.errors import TrackingError
 from evosweep.settings.tracking import TrackingSettings
+from evosweep.tracking.datasets import DatasetRecord
 from evosweep.tracking.store import (
     absolute_folder,
     absolute_store_uri,
@@ -43,6 +44,9 @@ class NullTracker:
         pass
 
     def set_tags(self, tags: dict[str, str]) -> None:
+        pass
+
+    def log_datasets(self, datasets: list[DatasetRecord]) -> None:
         pass
 
     def logged_steps(self, key: str) -> set[int]:
@@ -111,6 +115,15 @@ class MlflowTracker(NullTracker):
         with self._store_call():
             for key, value in tags.items():
                 self.client.set_tag(self.run_id, key, str(value))
+
+    def log_datasets(self, datasets: list[DatasetRecord]) -> None:
+        """The task's splits as MLflow dataset inputs (the runs table's Dataset column)."""
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        inputs = [DatasetInput(Dataset(d.name, d.digest, "local", d.source, d.schema, d.profile),
+                               tags=[InputTag("mlflow.data.context", d.context)]) for d in datasets]
+        with self._store_call():
+            self.client.log_inputs(self.run_id, datasets=inputs)
 
     def logged_steps(self, key: str) -> set[int]:
         with self._store_call():
