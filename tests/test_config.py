@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hydra.errors import MissingConfigException
 from hydra.utils import get_object
-from omegaconf import OmegaConf
+from omegaconf import OmegaConf, open_dict
 
 from evosweep.errors import ConfigError
 from evosweep.settings.build import build_settings
@@ -70,3 +70,13 @@ def test_unknown_reward_names_the_group(compose_config):
     with pytest.raises(MissingConfigException) as error:
         compose_config(["reward=nonexistent"])
     assert "reward" in str(error.value)
+
+
+def test_a_missing_operator_group_names_itself_in_the_message(compose_config):
+    cfg = compose_config([])
+    with open_dict(cfg):
+        del cfg.operators["mutation"]
+    with pytest.raises(ConfigError) as error:
+        build_settings(cfg)
+    assert error.value.field == "operators.mutation"
+    assert "add operators/mutation to the defaults list" in str(error.value)

@@ -84,7 +84,7 @@ def build_settings(cfg: DictConfig) -> RunSettings:
     operators = cfg.get("operators") or {}
     for part in ("selection", "crossover", "mutation"):
         if part not in operators:
-            raise ConfigError(f"operators.{part}", "missing; add operators/{part} to defaults")
+            raise ConfigError(f"operators.{part}", f"missing; add operators/{part} to the defaults list")
     settings = RunSettings(
         seed=int(cfg.seed),
         device=str(cfg.device),
