@@ -19,6 +19,7 @@ from evosweep.assemble import assemble
 from evosweep.errors import TrackingError
 from evosweep.evaluation.heldout import HeldoutCheck, check_heldout
 from evosweep.finish import finish_run
+from evosweep.rewards.lifecycle import RunScopedReward
 from evosweep.settings.build import RunSettings, build_settings, flat_params
 from evosweep.tasks.minibatch import TrainBatches
 from evosweep.tracking.checkpoint import capture_rng, restore_rng, resumable_checkpoint, save_checkpoint
@@ -60,6 +61,10 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
     parts = assemble(settings, seed_everything(settings.seed))
     algorithm, evaluator, task = parts.algorithm, parts.evaluator, parts.task
     batches = TrainBatches(task.train, settings.task.minibatch, settings.seed)
+    scoped = settings.reward if isinstance(settings.reward, RunScopedReward) else None
+    stage = scoped.set_stage if scoped is not None else _no_stage  # reward=human_web shows it
+    if scoped is not None:
+        scoped.open_run(output_dir)  # before the base check, which already asks for ratings
 
     def save(**extra) -> None:
         save_checkpoint(output_dir, {
@@ -83,6 +88,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         log.info("resumed from %s at generation %d", output_dir, algorithm.generation)
     else:
         history, rl_history = [], []
+        stage("base check (held-out answers of the unchanged model)")
         base_check = check_heldout(evaluator, parts.initial_member, task.heldout, task_name=task.name)
         base, base_answers = base_check.metrics("heldout/base_"), base_check.answers
         base["heldout/base"] = base.pop("heldout/base_best")
@@ -102,6 +108,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         shown: dict[str, str] = {}  # the last held-out check, in the progress bar
         for generation in bar:
             started, started_cpu = time.perf_counter(), time.process_time()
+            stage(f"generation {generation}")
             population, train = algorithm.ask(), batches.next()  # (P, D), N pairs
             if parts.prompts is None:
                 evaluation, prompt_metrics = evaluator.evaluate(population, train), {}  # scores (P, N)
@@ -113,6 +120,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             steps = algorithm.step_metrics() if hasattr(algorithm, "step_metrics") else []
             heldout = None
             if heldout_due(generation, total, settings.eval.heldout_every):
+                stage(f"held-out check after generation {generation}")
                 heldout = check_heldout(evaluator, algorithm.best_member(), task.heldout, parts.instruction,
                                         task.name)
             row = {"generation": generation,
@@ -136,6 +144,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
                          settings.time_limit_clock, generation)
                 break
         bar.close()
+        stage("final check")
         final = finish_run(settings, output_dir, parts, history, base, tracker, base_answers)
         save(final=final)
         status = "FINISHED"
@@ -153,9 +162,26 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             tracker.set_tags({"optuna.state": "PRUNED" if pruned else "FAIL"})
         raise
     finally:
+        if scoped is not None:
+            _keep_reward_files(scoped, tracker)
         tracker.end(status)
         if hasattr(evaluator, "close"):  # eval.workers: the Ray actors stop with the run
             evaluator.close()
+
+
+def _no_stage(_stage: str) -> None:
+    """Stages matter only to run-scoped rewards."""
+
+
+def _keep_reward_files(reward: RunScopedReward, tracker) -> None:
+    """Close the reward and log its files (e.g. ratings.jsonl) as artifacts, whatever ended the run."""
+    for path in reward.close_run():
+        if tracker.run_id is None:  # ended before the tracker started: the file stays in the run folder
+            continue
+        try:
+            tracker.log_artifact(path, "human_feedback")
+        except TrackingError as error:  # the file stays in the run folder
+            log.warning("could not log %s to the tracker: %s", path, error)
 
 
 def heldout_due(generation: int, total: int, every: int) -> bool:
