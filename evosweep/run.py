@@ -63,8 +63,6 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
     batches = TrainBatches(task.train, settings.task.minibatch, settings.seed)
     scoped = settings.reward if isinstance(settings.reward, RunScopedReward) else None
     stage = scoped.set_stage if scoped is not None else _no_stage  # reward=human_web shows it
-    if scoped is not None:
-        scoped.open_run(output_dir)  # before the base check, which already asks for ratings
 
     def save(**extra) -> None:
         save_checkpoint(output_dir, {
@@ -75,30 +73,38 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             "prompts": parts.prompts.state_dict() if parts.prompts else None, **extra,
         })
 
-    if checkpoint is not None:
-        algorithm.load_state_dict(checkpoint["algorithm"])
-        history, rl_history, base = checkpoint["history"], checkpoint["rl_history"], checkpoint["base"]
-        base_answers = checkpoint.get("base_answers")  # None in checkpoints from before it was kept
-        restore_rng(checkpoint["rng"])
-        batches.load_state_dict(checkpoint["train_batches"])
-        if parts.prompts is not None:
-            parts.prompts.load_state_dict(checkpoint["prompts"])
-        tracker.start({}, {}, run_id=checkpoint.get("mlflow_run_id"))
-        relog_missing(tracker, checkpoint)
-        log.info("resumed from %s at generation %d", output_dir, algorithm.generation)
-    else:
-        history, rl_history = [], []
-        stage("base check (held-out answers of the unchanged model)")
-        base_check = check_heldout(evaluator, parts.initial_member, task.heldout, task_name=task.name)
-        base, base_answers = base_check.metrics("heldout/base_"), base_check.answers
-        base["heldout/base"] = base.pop("heldout/base_best")
-        tracker.start(params, {"evosweep.output_dir": str(output_dir), **provenance_tags(),
-                               **_trial_tags(settings)})
-        tracker.log_datasets(task_datasets(task, settings.task.train_path, settings.task.eval_path))
-        save()  # generation 0: a kill from here on resumes into the same tracker run
-        tracker.log_metrics(base, step=0)
-        OmegaConf.save(cfg, output_dir / "config_resolved.yaml", resolve=True)
-        tracker.log_artifact(output_dir / "config_resolved.yaml", "config")
+    try:  # until the generation loop's own try: a failure here must not leave workers or the page up
+        if scoped is not None:
+            scoped.open_run(output_dir)  # before the base check, which already asks for ratings
+        if checkpoint is not None:
+            algorithm.load_state_dict(checkpoint["algorithm"])
+            history, rl_history, base = checkpoint["history"], checkpoint["rl_history"], checkpoint["base"]
+            base_answers = checkpoint.get("base_answers")  # None in checkpoints from before it was kept
+            restore_rng(checkpoint["rng"])
+            batches.load_state_dict(checkpoint["train_batches"])
+            if parts.prompts is not None:
+                parts.prompts.load_state_dict(checkpoint["prompts"])
+            tracker.start({}, {}, run_id=checkpoint.get("mlflow_run_id"))
+            relog_missing(tracker, checkpoint)
+            log.info("resumed from %s at generation %d", output_dir, algorithm.generation)
+        else:
+            history, rl_history = [], []
+            stage("base check (held-out answers of the unchanged model)")
+            base_check = check_heldout(evaluator, parts.initial_member, task.heldout, task_name=task.name)
+            base, base_answers = base_check.metrics("heldout/base_"), base_check.answers
+            base["heldout/base"] = base.pop("heldout/base_best")
+            tracker.start(params, {"evosweep.output_dir": str(output_dir), **provenance_tags(),
+                                   **_trial_tags(settings)})
+            tracker.log_datasets(task_datasets(task, settings.task.train_path, settings.task.eval_path))
+            save()  # generation 0: a kill from here on resumes into the same tracker run
+            tracker.log_metrics(base, step=0)
+            OmegaConf.save(cfg, output_dir / "config_resolved.yaml", resolve=True)
+            tracker.log_artifact(output_dir / "config_resolved.yaml", "config")
+    except BaseException:
+        _release(evaluator, scoped, tracker)
+        if tracker.run_id is not None:
+            tracker.end("FAILED")
+        raise
 
     total = settings.algorithm.generations
     status = "FAILED"
@@ -162,19 +168,21 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             tracker.set_tags({"optuna.state": "PRUNED" if pruned else "FAIL"})
         raise
     finally:
-        if scoped is not None:
-            _keep_reward_files(scoped, tracker)
+        _release(evaluator, scoped, tracker)
         tracker.end(status)
-        if hasattr(evaluator, "close"):  # eval.workers: the Ray actors stop with the run
-            evaluator.close()
 
 
 def _no_stage(_stage: str) -> None:
     """Stages matter only to run-scoped rewards."""
 
 
-def _keep_reward_files(reward: RunScopedReward, tracker) -> None:
-    """Close the reward and log its files (e.g. ratings.jsonl) as artifacts, whatever ended the run."""
+def _release(evaluator, reward: RunScopedReward | None, tracker) -> None:
+    """Whatever ended the run: stop the evaluation workers (``eval.workers``), close a run-scoped
+    reward and log its files (e.g. ratings.jsonl) as artifacts."""
+    if hasattr(evaluator, "close"):
+        evaluator.close()
+    if reward is None:
+        return
     for path in reward.close_run():
         if tracker.run_id is None:  # ended before the tracker started: the file stays in the run folder
             continue
