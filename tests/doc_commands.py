@@ -46,6 +46,12 @@ EXTERNAL_OVERRIDES = {
     "reward.model=/models/my-rm": "loads the user's own reward model (/models/my-rm)",
 }
 
+#: overrides that need the reader's own files; the test named writes those files and checks the command
+READER_FILES = {
+    "hydra.searchpath=[file://my_conf]": "needs the reader's my_conf/ and my_rewards.py "
+                                         "(tests/test_guide_own_reward.py writes and runs them)",
+}
+
 _FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)```",
                     re.M | re.S)
 _ERROR_LINE = re.compile(r"(evosweep: error: .*|In '\w+': Could not find .*|ConfigError: .*)$")
@@ -247,6 +253,9 @@ def check_evosweep(args: list[str], expected_errors: tuple[str, ...] = ()) -> Ou
             skip = True
         elif not arg.startswith("-"):
             overrides.append(arg)
+    reader = [READER_FILES[o] for o in overrides if o in READER_FILES]
+    if reader:
+        return Outcome(skipped="; ".join(reader))
     external = [EXTERNAL_OVERRIDES[o] for o in overrides if o in EXTERNAL_OVERRIDES]
     outcome, failed = Outcome(), set()
     for cell in cells(tuple(overrides)) if multirun else [tuple(overrides)]:
