@@ -31,6 +31,8 @@ PYTHONS = {".venv/bin/python", "python", "python3", "$(BIN)/python"}
 #: programs that need something outside this repository; their commands are skipped with the reason
 EXTERNAL_PROGRAMS = {
     "createdb": "needs a PostgreSQL server (dbhost)",
+    ".venv/bin/pip": "installs packages from an index",
+    ".venv/bin/optuna": "reads or changes the user's Optuna studies",
     "mlflow": "starts a long-running MLflow server",
     ".venv/bin/mlflow": "starts a long-running MLflow server",
     "ray": "starts a Ray cluster",
@@ -163,6 +165,9 @@ def check(command: Command) -> Outcome:
 
 
 def check_python(args: list[str], expected_errors: tuple[str, ...] = ()) -> Outcome:
+    if args[:1] == ["-c"]:  # python -c CODE: the code compiles
+        compile(args[1], "<python -c>", "exec")
+        return Outcome(1)
     if args[:1] != ["-m"]:
         script = args[0]
         if script in EXTERNAL_SCRIPTS:
