@@ -34,23 +34,22 @@ def free_port() -> int:
 
 
 def one_run(mode: str, seed: int, comparisons: int, out: Path) -> dict:
-    """Run and rate one arm; its clicks (generations only, and all) and held-out chrF."""
+    """Run (or resume) and rate one arm; its clicks (generations only, and all) and held-out chrF."""
     run_dir, port = out / f"{mode}-s{seed}", free_port()
     command = [sys.executable, "-m", "evosweep", *RUN, f"seed={seed}", "reward=human_web",
                f"reward.mode={mode}", f"reward.comparisons={comparisons}", f"reward.port={port}",
                f"reward.token={TOKEN}", f"hydra.run.dir={run_dir}",
                f"tracking.run_name=human_web-{mode}-s{seed}"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    clicks_log = run_dir.parent / f"{mode}-s{seed}.clicks.jsonl"
-    clicks_log.unlink(missing_ok=True)
     rater = threading.Thread(target=rate_until_done,
-                             args=(f"http://127.0.0.1:{port}/?token={TOKEN}", clicks_log, 3600.0))
+                             args=(f"http://127.0.0.1:{port}/?token={TOKEN}", None, 3600.0))
     rater.start()
     code = process.wait()
     rater.join()
     if code != 0:
         raise SystemExit(f"{mode} seed {seed}: the run exited with {code}; see {run_dir}")
-    stages = [json.loads(line)["stage"] for line in clicks_log.read_text().splitlines()]
+    # the run's own record of every click (a run stopped and restarted here resumes, clicks kept)
+    stages = [json.loads(line)["stage"] for line in (run_dir / "ratings.jsonl").read_text().splitlines()]
     checkpoint = load_checkpoint(run_dir)
     return {"mode": mode, "seed": seed, "generation_clicks": sum(s.startswith("generation") for s in stages),
             "all_clicks": len(stages), "chrf_base": checkpoint["base"]["heldout/base_chrf"],
