@@ -42,7 +42,8 @@ def one_run(mode: str, seed: int, comparisons: int, out: Path) -> dict:
                f"tracking.run_name=human_web-{mode}-s{seed}"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rater = threading.Thread(target=rate_until_done,
-                             args=(f"http://127.0.0.1:{port}/?token={TOKEN}", None, 3600.0))
+                             args=(f"http://127.0.0.1:{port}/?token={TOKEN}", None, 3600.0, 10.0,
+                                   lambda: process.poll() is None))
     rater.start()
     code = process.wait()
     rater.join()

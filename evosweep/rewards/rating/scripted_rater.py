@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from sacrebleu.metrics import CHRF
@@ -44,15 +45,17 @@ def _call(url: str, token: str, body: dict | None = None) -> dict:
         return json.loads(response.read())
 
 
-def rate_until_done(page_url: str, log_path: Path | None, max_s: float, patience_s: float = 10.0) -> int:
-    """Rate everything the page shows until the run ends; the number of clicks."""
+def rate_until_done(page_url: str, log_path: Path | None, max_s: float, patience_s: float = 10.0,
+                    running: Callable[[], bool] = lambda: True) -> int:
+    """Rate everything the page shows until the run ends (or ``running()`` turns False);
+    the number of clicks."""
     parts = urllib.parse.urlsplit(page_url)
     token = urllib.parse.parse_qs(parts.query).get("token", [""])[0]
     base = f"{parts.scheme}://{parts.netloc}/"
     clicks, deadline, last_seen = 0, time.monotonic() + max_s, None
     log = log_path.open("a", encoding="utf-8") if log_path else None
     try:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and running():
             try:
                 state = _call(base + "api/state", token)
             except (urllib.error.URLError, ConnectionError, TimeoutError):
