@@ -28,18 +28,18 @@ SEED_RANGE = 2**62
 
 @dataclass
 class ESConfig:
-    """``algorithm=es``: the fields of ``conf/algorithm/es.yaml``."""
+    """``algorithm=es``: the fields of ``conf/algorithm/es.yaml``, defaults equal to it."""
 
     name: str = "es"
-    population_size: int = 8
-    generations: int = 12
-    sigma: float = 0.02
-    learning_rate: float = 0.002
+    population_size: int = 64
+    generations: int = 24
+    sigma: float = 0.03
+    learning_rate: float = 0.03
     antithetic: bool = True
     fitness_shaping: str = "centered_rank"
-    optimizer: str = "sgd"
+    optimizer: str = "adam"
     weight_decay: float = 0.0
-    evolve: str = "all"
+    evolve: str = "lora_b"
 
     def __post_init__(self) -> None:
         check_evolve(self.evolve)

@@ -15,13 +15,13 @@ from evosweep.settings.checks import require_non_negative, require_positive
 
 @dataclass
 class GAConfig:
-    """``algorithm=ga``: the fields of ``conf/algorithm/ga.yaml``."""
+    """``algorithm=ga``: the fields of ``conf/algorithm/ga.yaml``, defaults equal to it."""
 
     name: str = "ga"
-    population_size: int = 8
-    generations: int = 12
+    population_size: int = 32
+    generations: int = 20
     elite: int = 2
-    mutation_scale: float = 0.02
+    mutation_scale: float = 0.03
     evolve: str = "all"
 
     def __post_init__(self) -> None:

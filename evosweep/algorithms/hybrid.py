@@ -28,6 +28,10 @@ class HybridConfig(GAConfig):
     """``algorithm=hybrid``: the GA's fields plus when and how long to train the elite."""
 
     name: str = "hybrid"
+    # the GA's fields with hybrid.yaml's values (a smaller, shorter GA: RL rounds cost more)
+    population_size: int = 8
+    generations: int = 12
+    mutation_scale: float = 0.02
     rl_every: int = 2
     rl_steps: int = 4
     rl: PolicyGradientSettings = field(default_factory=PolicyGradientSettings)
