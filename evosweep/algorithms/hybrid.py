@@ -18,6 +18,7 @@ from evosweep.algorithms.ga import GAConfig, GeneticAlgorithm
 from evosweep.algorithms.grpo import (
     PolicyGradientSettings,
     PolicyGradientTrainer,
+    as_rl_settings,
     require_text_reward,
 )
 from evosweep.settings.checks import require_positive
@@ -38,8 +39,7 @@ class HybridConfig(GAConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if isinstance(self.rl, dict):
-            self.rl = PolicyGradientSettings(**self.rl)
+        self.rl = as_rl_settings(self.rl)
         require_positive("algorithm.elite", self.elite)
         require_positive("algorithm.rl_every", self.rl_every)
         require_positive("algorithm.rl_steps", self.rl_steps)
