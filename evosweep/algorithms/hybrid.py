@@ -21,6 +21,7 @@ from evosweep.algorithms.grpo import (
     as_rl_settings,
     require_text_reward,
 )
+from evosweep.algorithms.operators.crossover import bind_layout
 from evosweep.settings.checks import require_positive
 
 
@@ -49,8 +50,7 @@ class HybridConfig(GAConfig):
         require_text_reward(settings.reward, self.name)
 
     def build(self, context) -> HybridAlgorithm:
-        if hasattr(context.crossover, "bind"):
-            context.crossover.bind(context.layout)
+        bind_layout(context.crossover, context.layout)
         mask = evolved_mask(self.evolve, context.layout)  # the RL steps move only what evolves
         return HybridAlgorithm(
             self, context.initial_member, context.selection, context.crossover, context.mutation,
