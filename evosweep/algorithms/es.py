@@ -20,10 +20,10 @@ import torch
 from evosweep.algorithms.evolved import check_evolve, evolved_mask, restrict
 from evosweep.algorithms.shaping import SHAPINGS, failed_last, shape_fitness
 from evosweep.errors import ConfigError
+from evosweep.seeds import draw_seeds
 from evosweep.settings.checks import require_choice, require_non_negative, require_positive
 
 OPTIMIZERS = ("sgd", "adam")
-SEED_RANGE = 2**62
 
 
 @dataclass
@@ -92,7 +92,7 @@ class EvolutionStrategy:
         return self.config.population_size // 2 if self.config.antithetic else self.config.population_size
 
     def _draw_seeds(self) -> torch.Tensor:
-        return torch.randint(SEED_RANGE, (self.directions,), generator=self.generator)  # (K,)
+        return draw_seeds(self.directions, self.generator)  # (K,)
 
     def sigma(self) -> float:
         """This generation's perturbation scale (``algorithm.sigma`` x schedule)."""
