@@ -9,6 +9,7 @@ import torch
 
 from evosweep.algorithms.coevolution import PromptCoevolution
 from evosweep.algorithms.context import AlgorithmContext
+from evosweep.distributed.pool import WorkerPool
 from evosweep.distributed.pooled_evaluator import PooledEvaluator, start_pool
 from evosweep.evaluation.evaluator import PopulationEvaluator
 from evosweep.lora.batched import BatchedLora
@@ -42,6 +43,16 @@ def assemble(settings: RunSettings, generator: torch.Generator) -> RunParts:
     task = load_task(settings.task)
     device = resolve_device(settings.device)
     pool = start_pool(settings) if settings.eval.workers else None  # eval.workers: Ray actors
+    try:
+        return _wire(settings, generator, task, device, pool)
+    except BaseException:
+        if pool is not None:  # a model that fails to load must not leave the actors running
+            pool.close()
+        raise
+
+
+def _wire(settings: RunSettings, generator: torch.Generator, task: Task, device: str,
+          pool: WorkerPool | None) -> RunParts:
     loaded = load_model(settings.model, device)
     layout = LoraLayout.from_model(loaded.model, settings.model.lora)
     lora = BatchedLora(loaded.model, layout)

@@ -19,6 +19,7 @@ from evosweep.assemble import assemble
 from evosweep.errors import TrackingError
 from evosweep.evaluation.heldout import HeldoutCheck, check_heldout
 from evosweep.finish import finish_run
+from evosweep.rewards.lifecycle import RunScopedReward
 from evosweep.settings.build import RunSettings, build_settings, flat_params
 from evosweep.tasks.minibatch import TrainBatches
 from evosweep.tracking.checkpoint import capture_rng, restore_rng, resumable_checkpoint, save_checkpoint
@@ -60,6 +61,8 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
     parts = assemble(settings, seed_everything(settings.seed))
     algorithm, evaluator, task = parts.algorithm, parts.evaluator, parts.task
     batches = TrainBatches(task.train, settings.task.minibatch, settings.seed)
+    scoped = settings.reward if isinstance(settings.reward, RunScopedReward) else None
+    stage = scoped.set_stage if scoped is not None else _no_stage  # reward=human_web shows it
 
     def save(**extra) -> None:
         save_checkpoint(output_dir, {
@@ -70,29 +73,38 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             "prompts": parts.prompts.state_dict() if parts.prompts else None, **extra,
         })
 
-    if checkpoint is not None:
-        algorithm.load_state_dict(checkpoint["algorithm"])
-        history, rl_history, base = checkpoint["history"], checkpoint["rl_history"], checkpoint["base"]
-        base_answers = checkpoint.get("base_answers")  # None in checkpoints from before it was kept
-        restore_rng(checkpoint["rng"])
-        batches.load_state_dict(checkpoint["train_batches"])
-        if parts.prompts is not None:
-            parts.prompts.load_state_dict(checkpoint["prompts"])
-        tracker.start({}, {}, run_id=checkpoint.get("mlflow_run_id"))
-        relog_missing(tracker, checkpoint)
-        log.info("resumed from %s at generation %d", output_dir, algorithm.generation)
-    else:
-        history, rl_history = [], []
-        base_check = check_heldout(evaluator, parts.initial_member, task.heldout, task_name=task.name)
-        base, base_answers = base_check.metrics("heldout/base_"), base_check.answers
-        base["heldout/base"] = base.pop("heldout/base_best")
-        tracker.start(params, {"evosweep.output_dir": str(output_dir), **provenance_tags(),
-                               **_trial_tags(settings)})
-        tracker.log_datasets(task_datasets(task, settings.task.train_path, settings.task.eval_path))
-        save()  # generation 0: a kill from here on resumes into the same tracker run
-        tracker.log_metrics(base, step=0)
-        OmegaConf.save(cfg, output_dir / "config_resolved.yaml", resolve=True)
-        tracker.log_artifact(output_dir / "config_resolved.yaml", "config")
+    try:  # until the generation loop's own try: a failure here must not leave workers or the page up
+        if scoped is not None:
+            scoped.open_run(output_dir)  # before the base check, which already asks for ratings
+        if checkpoint is not None:
+            algorithm.load_state_dict(checkpoint["algorithm"])
+            history, rl_history, base = checkpoint["history"], checkpoint["rl_history"], checkpoint["base"]
+            base_answers = checkpoint.get("base_answers")  # None in checkpoints from before it was kept
+            restore_rng(checkpoint["rng"])
+            batches.load_state_dict(checkpoint["train_batches"])
+            if parts.prompts is not None:
+                parts.prompts.load_state_dict(checkpoint["prompts"])
+            tracker.start({}, {}, run_id=checkpoint.get("mlflow_run_id"))
+            relog_missing(tracker, checkpoint)
+            log.info("resumed from %s at generation %d", output_dir, algorithm.generation)
+        else:
+            history, rl_history = [], []
+            stage("base check (held-out answers of the unchanged model)")
+            base_check = check_heldout(evaluator, parts.initial_member, task.heldout, task_name=task.name)
+            base, base_answers = base_check.metrics("heldout/base_"), base_check.answers
+            base["heldout/base"] = base.pop("heldout/base_best")
+            tracker.start(params, {"evosweep.output_dir": str(output_dir), **provenance_tags(),
+                                   **_trial_tags(settings)})
+            tracker.log_datasets(task_datasets(task, settings.task.train_path, settings.task.eval_path))
+            save()  # generation 0: a kill from here on resumes into the same tracker run
+            tracker.log_metrics(base, step=0)
+            OmegaConf.save(cfg, output_dir / "config_resolved.yaml", resolve=True)
+            tracker.log_artifact(output_dir / "config_resolved.yaml", "config")
+    except BaseException:
+        _release(evaluator, scoped, tracker)
+        if tracker.run_id is not None:
+            tracker.end("FAILED")
+        raise
 
     total = settings.algorithm.generations
     status = "FAILED"
@@ -102,6 +114,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         shown: dict[str, str] = {}  # the last held-out check, in the progress bar
         for generation in bar:
             started, started_cpu = time.perf_counter(), time.process_time()
+            stage(f"generation {generation}")
             population, train = algorithm.ask(), batches.next()  # (P, D), N pairs
             if parts.prompts is None:
                 evaluation, prompt_metrics = evaluator.evaluate(population, train), {}  # scores (P, N)
@@ -113,6 +126,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             steps = algorithm.step_metrics() if hasattr(algorithm, "step_metrics") else []
             heldout = None
             if heldout_due(generation, total, settings.eval.heldout_every):
+                stage(f"held-out check after generation {generation}")
                 heldout = check_heldout(evaluator, algorithm.best_member(), task.heldout, parts.instruction,
                                         task.name)
             row = {"generation": generation,
@@ -136,6 +150,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
                          settings.time_limit_clock, generation)
                 break
         bar.close()
+        stage("final check")
         final = finish_run(settings, output_dir, parts, history, base, tracker, base_answers)
         save(final=final)
         status = "FINISHED"
@@ -153,9 +168,28 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             tracker.set_tags({"optuna.state": "PRUNED" if pruned else "FAIL"})
         raise
     finally:
+        _release(evaluator, scoped, tracker)
         tracker.end(status)
-        if hasattr(evaluator, "close"):  # eval.workers: the Ray actors stop with the run
-            evaluator.close()
+
+
+def _no_stage(_stage: str) -> None:
+    """Stages matter only to run-scoped rewards."""
+
+
+def _release(evaluator, reward: RunScopedReward | None, tracker) -> None:
+    """Whatever ended the run: stop the evaluation workers (``eval.workers``), close a run-scoped
+    reward and log its files (e.g. ratings.jsonl) as artifacts."""
+    if hasattr(evaluator, "close"):
+        evaluator.close()
+    if reward is None:
+        return
+    for path in reward.close_run():
+        if tracker.run_id is None:  # ended before the tracker started: the file stays in the run folder
+            continue
+        try:
+            tracker.log_artifact(path, "human_feedback")
+        except TrackingError as error:  # the file stays in the run folder
+            log.warning("could not log %s to the tracker: %s", path, error)
 
 
 def heldout_due(generation: int, total: int, every: int) -> bool:

@@ -31,6 +31,8 @@ PYTHONS = {".venv/bin/python", "python", "python3", "$(BIN)/python"}
 #: programs that need something outside this repository; their commands are skipped with the reason
 EXTERNAL_PROGRAMS = {
     "createdb": "needs a PostgreSQL server (dbhost)",
+    ".venv/bin/pip": "installs packages from an index",
+    ".venv/bin/optuna": "reads or changes the user's Optuna studies",
     "mlflow": "starts a long-running MLflow server",
     ".venv/bin/mlflow": "starts a long-running MLflow server",
     "ray": "starts a Ray cluster",
@@ -44,6 +46,12 @@ EXTERNAL_SCRIPTS = {
 #: evosweep overrides whose settings load something the user has: composed, not built
 EXTERNAL_OVERRIDES = {
     "reward.model=/models/my-rm": "loads the user's own reward model (/models/my-rm)",
+}
+
+#: overrides that need the reader's own files; the test named writes those files and checks the command
+READER_FILES = {
+    "hydra.searchpath=[file://my_conf]": "needs the reader's my_conf/ and my_rewards.py "
+                                         "(tests/test_guide_own_reward.py writes and runs them)",
 }
 
 _FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)```",
@@ -157,6 +165,9 @@ def check(command: Command) -> Outcome:
 
 
 def check_python(args: list[str], expected_errors: tuple[str, ...] = ()) -> Outcome:
+    if args[:1] == ["-c"]:  # python -c CODE: the code compiles
+        compile(args[1], "<python -c>", "exec")
+        return Outcome(1)
     if args[:1] != ["-m"]:
         script = args[0]
         if script in EXTERNAL_SCRIPTS:
@@ -247,6 +258,9 @@ def check_evosweep(args: list[str], expected_errors: tuple[str, ...] = ()) -> Ou
             skip = True
         elif not arg.startswith("-"):
             overrides.append(arg)
+    reader = [READER_FILES[o] for o in overrides if o in READER_FILES]
+    if reader:
+        return Outcome(skipped="; ".join(reader))
     external = [EXTERNAL_OVERRIDES[o] for o in overrides if o in EXTERNAL_OVERRIDES]
     outcome, failed = Outcome(), set()
     for cell in cells(tuple(overrides)) if multirun else [tuple(overrides)]:

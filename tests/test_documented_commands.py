@@ -3,7 +3,7 @@
 ``python -m evosweep ...`` composes and builds its settings (every cell of a sweep),
 ``make X`` passes ``make -n``, documented failures fail with their documented message.
 Commands that need something outside the repository are listed in ``doc_commands``
-(EXTERNAL_*) and skipped with the reason. See tests/doc_commands.py for the rules.
+(EXTERNAL_*, READER_FILES) and skipped with the reason. See tests/doc_commands.py for the rules.
 """
 
 from __future__ import annotations

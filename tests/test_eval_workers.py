@@ -175,3 +175,24 @@ def test_a_run_whose_worker_is_gone_stops_then_resumes_to_the_same_history(
     assert len(runs) == 1 and runs[0].info.status == "FINISHED"  # the rerun continued the same run
     steps = [m.step for m in client.get_metric_history(runs[0].info.run_id, "fitness/best")]
     assert steps == [0, 1, 2, 3]
+
+
+def test_a_run_failing_before_its_loop_stops_its_workers(local_ray, compose_config, tmp_path, monkeypatch):
+    """The workers start before the model loads: a load that fails (here in the driver only) stops them."""
+    from evosweep.errors import ModelLoadError
+
+    stopped: list[int] = []
+    real_close = WorkerPool.close
+
+    def recorded_close(pool: WorkerPool) -> None:
+        stopped.append(len(pool.actors))
+        real_close(pool)
+
+    def failing_load(*_args):
+        raise ModelLoadError("the driver's model is gone")
+
+    monkeypatch.setattr(WorkerPool, "close", recorded_close)
+    monkeypatch.setattr("evosweep.assemble.load_model", failing_load)
+    with pytest.raises(ModelLoadError):
+        run(compose_config(TINY_RUN + ["eval.workers=1"]), tmp_path)
+    assert stopped == [1]

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import functools
-import itertools
-from pathlib import Path
 
 import pytest
+from experiment_arms import CONF, EXPERIMENTS, arm_cells, sweep_grid
 from hydra import compose, initialize_config_dir
-from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from evosweep.run import run
 from evosweep.settings.build import build_settings
 from evosweep.tracking.checkpoint import load_checkpoint
 
-CONF = Path(__file__).resolve().parent.parent / "conf"
-EXPERIMENTS = sorted(path.stem for path in (CONF / "experiment").glob("*.yaml"))
 # a reproduction of one setting over seeds, not a comparison
 SINGLE = {"qiu2025_countdown_es"}
 
@@ -35,18 +31,7 @@ def _compose(overrides: list[str], hydra: bool = False):
 def _grid(name: str) -> tuple[dict[str, list[str]], object]:
     """The experiment's sweep as {key: [values]} and its composed config."""
     cfg = _compose([f"+experiment={name}"], hydra=True)
-    parsed = OverridesParser.create().parse_overrides(
-        [f"{key}={value}" for key, value in cfg.hydra.sweeper.params.items()])
-    grid = {o.get_key_element(): list(o.sweep_string_iterator()) if o.is_sweep_override()
-            else [o.get_value_element_as_str()] for o in parsed}
-    return grid, cfg
-
-
-def _cells(grid: dict[str, list[str]]) -> list[list[str]]:
-    """One override list per configuration (seed fixed to its first value)."""
-    keys = [key for key in grid if key != "seed"]
-    return [[f"{k}={v}" for k, v in zip(keys, values, strict=True)]
-            for values in itertools.product(*(grid[k] for k in keys))]
+    return sweep_grid(cfg), cfg
 
 
 def test_the_issue_s_ablations_exist():
@@ -63,26 +48,26 @@ def test_experiment_file_cites_its_source_and_sweeps_seeds(name):
     grid, cfg = _grid(name)
     assert len(grid["seed"]) >= 3
     assert cfg.tracking.experiment == name
-    assert len(_cells(grid)) >= (1 if name in SINGLE else 2)
+    assert len(arm_cells(grid)) >= (1 if name in SINGLE else 2)
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_every_configuration_of_the_grid_builds(name):
     grid, _ = _grid(name)
     labels = set()
-    for cell in _cells(grid):
+    for cell in arm_cells(grid):
         # a multirun puts the sweep's own params first: the arm must win in either order
         cfg = _compose([*cell, f"+experiment={name}"])
         assert cfg == _compose([f"+experiment={name}", *cell]), cell
         build_settings(cfg)  # raises ConfigError on a contradictory cell
         labels.add(cfg.ablation)
-    assert len(labels) == len(_cells(grid))  # each configuration has its own report label
+    assert len(labels) == len(arm_cells(grid))  # each configuration has its own report label
 
 
 def test_qiu_sigma_uses_the_paper_s_step_alpha_equal_sigma_over_two():
     grid, _ = _grid("qiu2025_sigma")
     sigmas = []
-    for cell in _cells(grid):
+    for cell in arm_cells(grid):
         algorithm = _compose(["+experiment=qiu2025_sigma", *cell]).algorithm
         sigmas.append(algorithm.sigma)
         # evosweep divides by sigma where the paper does not: lr = alpha * sigma = sigma^2 / 2
@@ -95,7 +80,7 @@ def test_ga_es_pg_hybrid_spend_the_same_reward_budget(tmp_path):
     """Each arm runs (tiny model, same budget settings) and its logged perf/reward_evals add up equal."""
     grid, _ = _grid("ga_vs_es_vs_pg")
     budgets = {}
-    for cell in _cells(grid):
+    for cell in arm_cells(grid):
         cfg = _compose(["+experiment=ga_vs_es_vs_pg", *cell, "model=tiny-gpt2", "tracking=none"])
         run(cfg, tmp_path / cfg.algorithm.name)
         history = load_checkpoint(tmp_path / cfg.algorithm.name)["history"]
@@ -109,7 +94,7 @@ def test_conciseness_arms_spend_the_same_reward_budget(tmp_path):
     (2 generations on the tiny model here)."""
     grid, _ = _grid("qiu2025_conciseness")
     budgets = {}
-    for cell in _cells(grid):
+    for cell in arm_cells(grid):
         cfg = _compose(["+experiment=qiu2025_conciseness", *cell, "model=tiny-gpt2", "tracking=none",
                         "algorithm.generations=2", "eval.max_new_tokens=4"])
         run(cfg, tmp_path / cfg.ablation)

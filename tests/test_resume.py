@@ -114,13 +114,23 @@ def test_a_finished_run_returns_its_result_without_running_again(compose_config,
     assert run(compose_config(overrides), tmp_path) == final
 
 
-def test_a_checkpoint_of_another_config(compose_config, tmp_path):
+def test_a_checkpoint_of_another_config_is_never_overwritten(compose_config, tmp_path):
     run(compose_config(TINY_RUN + ["algorithm.generations=1"]), tmp_path)
+    before = (tmp_path / "checkpoint.pt").read_bytes()
     with pytest.raises(ConfigError) as error:
         run(compose_config(TINY_RUN + ["algorithm.generations=2", "resume=true"]), tmp_path)
     assert error.value.field == "resume" and "algorithm.generations" in str(error.value)
-    run(compose_config(TINY_RUN + ["algorithm.generations=2", "seed=5"]), tmp_path)  # starts over
-    assert len(load_checkpoint(tmp_path)["history"]) == 2
+    with pytest.raises(ConfigError) as error:  # without resume=true too: it names the folder setting
+        run(compose_config(TINY_RUN + ["algorithm.generations=2", "seed=5"]), tmp_path)
+    assert error.value.field == "hydra.run.dir" and "seed" in str(error.value)
+    assert (tmp_path / "checkpoint.pt").read_bytes() == before
+
+
+def test_keys_that_do_not_change_the_search_may_differ_on_resume(compose_config, tmp_path):
+    run(compose_config(TINY_RUN + ["algorithm.generations=1"]), tmp_path)
+    final = load_checkpoint(tmp_path)["final"]
+    again = TINY_RUN + ["algorithm.generations=1", "tracking.run_name=renamed", "eval.workers=0"]
+    assert run(compose_config(again), tmp_path) == final  # the finished run, not a refusal
 
 
 class RecordingTracker:

@@ -38,7 +38,8 @@ def member_slices(members: int, workers: int) -> list[slice]:
 def worker_spec(settings: RunSettings) -> WorkerSpec:
     """What each worker builds: the run's model, ``eval.*`` and reward, on GPU if it reserves one."""
     if getattr(settings.reward, "interactive", False):
-        raise ConfigError("eval.workers", "reward=human asks a person in this terminal; set eval.workers=0")
+        raise ConfigError("eval.workers",
+                          "reward=human and human_web ask a person in this process; set eval.workers=0")
     device = "cuda" if settings.eval.gpus_per_worker > 0 else "cpu"
     return WorkerSpec(settings.model, settings.eval, settings.reward_config or {}, device)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evosweep.errors import EvosweepError
+from evosweep.report.docs_block import render_block, write_block
 from evosweep.report.plots import plot_curves
 from evosweep.report.runs import REPORT_TAG, find_experiment, load_runs, resolve_uri
 from evosweep.report.table import (
@@ -57,8 +58,9 @@ def _markdown(experiment: str, uri: str, table: str, configs: str, issues: list[
 
 
 def build_report(experiment: str, tracking_uri: str | None = None, output_dir: Path | None = None,
-                 log_to_mlflow: bool = True) -> ReportFiles:
-    """Write the report of ``experiment`` and (by default) log it as a summary MLflow run."""
+                 log_to_mlflow: bool = True, into: Path | None = None) -> ReportFiles:
+    """Write the report of ``experiment`` and (by default) log it as a summary MLflow run;
+    ``into``: also rewrite the experiment's marked block of that docs page."""
     from mlflow.tracking import MlflowClient
 
     uri = resolve_uri(tracking_uri, dict(os.environ))
@@ -77,6 +79,8 @@ def build_report(experiment: str, tracking_uri: str | None = None, output_dir: P
                      problems(configurations), len(runs), measures_table(rows))
     markdown = folder / "report.md"
     markdown.write_text(text + "\n![fitness curves](fitness_curves.png)\n")
+    if into is not None:
+        write_block(into, experiment, render_block(experiment, runs, configurations, rows, str(into)))
     run_id = None
     if log_to_mlflow:
         run = client.create_run(experiment_id, run_name=f"report-{folder.name}",
@@ -98,13 +102,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder for the files (default: outputs/reports/EXPERIMENT/TIME)")
     parser.add_argument("--no-mlflow-run", action="store_true",
                         help="write the files only; log no summary run")
+    parser.add_argument("--into", type=Path, default=None, metavar="PAGE",
+                        help="also rewrite the experiment's marked block in this docs page "
+                             "(<!-- evosweep:report experiment=NAME --> ... <!-- /evosweep:report -->)")
     args = parser.parse_args(argv)
     try:
-        files = build_report(args.experiment, args.tracking_uri, args.output_dir, not args.no_mlflow_run)
+        files = build_report(args.experiment, args.tracking_uri, args.output_dir, not args.no_mlflow_run,
+                             args.into)
     except EvosweepError as error:
         print(f"evosweep.report: error: {error}", file=sys.stderr)
         return 2
     print(files.markdown.read_text())
     print(f"wrote {files.markdown}, {files.csv.name}, {files.plot.name}"
-          + (f"; summary run {files.run_id}" if files.run_id else ""))
+          + (f"; summary run {files.run_id}" if files.run_id else "")
+          + (f"; the block in {args.into}" if args.into else ""))
     return 0

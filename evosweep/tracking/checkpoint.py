@@ -20,20 +20,35 @@ import torch
 from evosweep.errors import CheckpointError, ConfigError, first_line
 
 CHECKPOINT_NAME = "checkpoint.pt"
-#: config keys that may differ between a run and its resumption
-RESUME_FREE_KEYS = ("resume",)
+#: config keys that may differ between a run and its resumption: none of them changes the search
+#: (evaluation workers give the same scores; the rating page may move to another port)
+RESUME_FREE_KEYS = ("resume", "eval.workers", "eval.gpus_per_worker", "tracking.run_name",
+                    "reward.host", "reward.port", "reward.token", "reward.timeout_s")
 
 log = logging.getLogger(__name__)
 
 
 def capture_rng() -> dict[str, Any]:
-    """The global RNG states a generation may touch (sampling uses torch's)."""
-    return {"torch": torch.get_rng_state(), "python": random.getstate()}
+    """The global RNG states a generation may touch: torch's CPU one, every GPU's (sampling and
+    dropout draw there on a GPU) and python's."""
+    state = {"torch": torch.get_rng_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
 
 
 def restore_rng(state: dict[str, Any]) -> None:
+    """Put back what :func:`capture_rng` took; GPU states only onto as many GPUs as were saved."""
     torch.set_rng_state(state["torch"])
     random.setstate(state["python"])
+    saved_gpus = state.get("cuda")
+    if saved_gpus and torch.cuda.is_available():
+        if len(saved_gpus) != torch.cuda.device_count():
+            log.warning("the checkpoint holds the RNG state of %d GPU(s), this machine has %d: "
+                        "the resumed run will not repeat the uninterrupted one exactly",
+                        len(saved_gpus), torch.cuda.device_count())
+        else:
+            torch.cuda.set_rng_state_all(saved_gpus)
 
 
 def save_checkpoint(folder: Path, state: dict[str, Any]) -> Path:
@@ -85,8 +100,8 @@ def resumable_checkpoint(folder: Path, params: dict[str, Any], resume: bool) -> 
 
     A checkpoint written by the same config is continued whether or not
     ``resume`` is set (rerunning the same command resumes). One written by
-    another config is an error with ``resume=true`` and is started over
-    otherwise.
+    another config is never overwritten: the run stops with one line naming
+    what differs.
     """
     checkpoint = load_checkpoint(folder)
     if checkpoint is None:
@@ -100,11 +115,9 @@ def resumable_checkpoint(folder: Path, params: dict[str, Any], resume: bool) -> 
     if not differences:
         return checkpoint
     listed = ", ".join(differences[:6]) + (", ..." if len(differences) > 6 else "")
-    if resume:
-        raise ConfigError(
-            "resume",
-            f"the checkpoint in {folder} was written by another config (differs in {listed}); "
-            "repeat the original overrides or use a new hydra.run.dir",
-        )
-    log.warning("checkpoint in %s comes from another config (%s): starting over", folder, listed)
-    return None
+    raise ConfigError(
+        "resume" if resume else "hydra.run.dir",
+        f"the checkpoint in {folder} was written by another config (differs in {listed}); "
+        "repeat the original overrides to resume it, or use a new hydra.run.dir (delete the folder "
+        "to start over there)",
+    )

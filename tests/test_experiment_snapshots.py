@@ -1,0 +1,76 @@
+"""Every arm of every experiment resolves to the config committed in tests/snapshots/experiments/.
+
+A change to a default, a config group or an experiment file that moves an arm shows up
+here as a diff, so published results keep the config they ran with (or the change is
+made on purpose). Rewrite the snapshots after such a change with
+``EVOSWEEP_UPDATE_SNAPSHOTS=1 python -m pytest tests/test_experiment_snapshots.py``
+and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from experiment_arms import CONF, EXPERIMENTS, arm_cells, sweep_grid
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots" / "experiments"
+UPDATE = os.environ.get("EVOSWEEP_UPDATE_SNAPSHOTS") == "1"
+HEADER = ("# The resolved config of each arm of conf/experiment/{name}.yaml (the hydra node left out).\n"
+          "# Written by tests/test_experiment_snapshots.py with EVOSWEEP_UPDATE_SNAPSHOTS=1.\n")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def hydra_conf():
+    """One Hydra initialisation for the module (composing is then cheap)."""
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF)):
+        yield
+
+
+def resolved_arms(name: str) -> dict[str, Any]:
+    """``{"sweep": hydra.sweeper.params, "arms": {label: resolved config}}`` of one experiment.
+
+    The ``hydra`` node is left out (run folders carry timestamps); the sweep's params are
+    kept, so a change of seeds or arms shows too.
+    """
+    cfg = compose("config", overrides=[f"+experiment={name}"], return_hydra_config=True)
+    sweep = {str(key): str(value) for key, value in cfg.hydra.sweeper.params.items()}
+    arms = {}
+    for cell in arm_cells(sweep_grid(cfg)):
+        arm = compose("config", overrides=[f"+experiment={name}", *cell])
+        label = str(arm.get("ablation") or " ".join(cell) or name)
+        assert label not in arms, f"{name}: two arms labelled {label!r}"
+        arms[label] = OmegaConf.to_container(arm, resolve=True)
+    return {"sweep": sweep, "arms": arms}
+
+
+def _write(path: Path, name: str, snapshot: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = yaml.safe_dump(snapshot, sort_keys=False, allow_unicode=True, width=100)
+    path.write_text(HEADER.format(name=name) + body)
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_experiment_arms_match_their_snapshot(name):
+    path = SNAPSHOTS / f"{name}.yaml"
+    snapshot = resolved_arms(name)
+    if UPDATE:
+        _write(path, name, snapshot)
+    assert path.is_file(), f"no snapshot {path}: run with EVOSWEEP_UPDATE_SNAPSHOTS=1 and commit it"
+    stored = yaml.safe_load(path.read_text())
+    assert stored == snapshot, (f"conf/experiment/{name}.yaml no longer resolves to {path.name}; if the "
+                                "change is meant, rerun with EVOSWEEP_UPDATE_SNAPSHOTS=1 and review the diff")
+
+
+def test_every_snapshot_belongs_to_an_experiment():
+    stale = sorted(path.stem for path in SNAPSHOTS.glob("*.yaml") if path.stem not in EXPERIMENTS)
+    if UPDATE:
+        for stem in stale:
+            (SNAPSHOTS / f"{stem}.yaml").unlink()
+        stale = []
+    assert not stale, f"snapshots of experiments that no longer exist: {stale}"
