@@ -49,3 +49,24 @@ class WorkerError(EvosweepError, RuntimeError):
 
     def __reduce__(self):
         return type(self), (str(self),)
+
+
+#: the longest error text put into a one-line message (a store's error can be a whole HTML page)
+MESSAGE_LIMIT = 300
+
+
+def shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``text`` on one line (each run of whitespace one space), cut to ``limit`` characters with "..."."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: max(limit - 3, 0)] + "..."
+
+
+def one_line(error: object, limit: int = MESSAGE_LIMIT) -> str:
+    """An error's message shortened to one line; its type name when the message is empty."""
+    return shorten(str(error), limit) or type(error).__name__
+
+
+def first_line(error: BaseException, limit: int = MESSAGE_LIMIT) -> str:
+    """``Type: first line of the message``, shortened: Ray's and torch's errors go on for pages."""
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    return shorten(f"{type(error).__name__}: {lines[0] if lines else 'no message'}", limit)

@@ -162,7 +162,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
                             f"once the store answers, rerun with hydra.run.dir={output_dir} "
                             "to resume") from None
     except BaseException as error:
-        pruned = type(error).__name__ == "TrialPruned"
+        pruned = reporter is not None and reporter.is_pruned(error)  # only a reporter prunes
         status = "KILLED" if pruned or isinstance(error, KeyboardInterrupt) else "FAILED"
         if reporter is not None:
             tracker.set_tags({"optuna.state": "PRUNED" if pruned else "FAIL"})

@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 from hydra import compose, initialize_config_dir  # noqa: E402
 
 from evosweep.models.loading import load_model  # noqa: E402
-from evosweep.settings.model import LoraSettings, ModelSettings  # noqa: E402
+from evosweep.settings.model_conf import model_settings  # noqa: E402
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
@@ -35,23 +35,14 @@ def compose_config():
 
 @pytest.fixture
 def tiny_gpt2():
-    """A tiny GPT-2 (Conv1D layout) with LoRA on c_attn and c_proj."""
-    settings = ModelSettings(
-        name_or_path="builtin:tiny-gpt2",
-        lora=LoraSettings(r=4, alpha=8, target_modules=["c_attn", "c_proj"]),
-    )
-    return load_model(settings)
+    """A tiny GPT-2 (Conv1D layout) with LoRA on c_attn and c_proj: conf/model/tiny-gpt2.yaml."""
+    return load_model(model_settings("tiny-gpt2"))
 
 
 @pytest.fixture
 def tiny_llama():
-    """A tiny Llama (q/k/v/o/down_proj layout)."""
-    settings = ModelSettings(
-        name_or_path="builtin:tiny-llama",
-        lora=LoraSettings(r=4, alpha=8,
-                          target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "down_proj"]),
-    )
-    return load_model(settings)
+    """A tiny Llama (q/k/v/o/down_proj layout): conf/model/tiny-llama.yaml."""
+    return load_model(model_settings("tiny-llama"))
 
 
 #: per-generation metrics that measure the clock, not the search: left out of bit-for-bit comparisons

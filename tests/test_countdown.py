@@ -66,20 +66,36 @@ def test_division_by_zero_is_a_wrong_answer_not_a_crash():
     assert score("<answer>(25 + 21) / (3 - 3)</answer>") == pytest.approx(0.05)
 
 
-@pytest.mark.parametrize("text", [
-    "<answer>25 ** 99999999999</answer>",
-    "<answer>9^9^9^9^9</answer>",
-    "<answer>" + "(" * 5000 + "3" + ")" * 5000 + "</answer>",
-    "<answer>" + "-" * 5000 + "3</answer>",
-    "<answer>" + "9" * 100000 + "</answer>",
-    "<answer>" + " * ".join(["999999"] * 20) + "</answer>",
-    "<answer>" + "1 = " * 20000 + "46</answer>",
-])
-def test_adversarial_expressions_finish_fast(text):
+#: model text that would be slow or huge with an unguarded evaluator, and the limit that refuses it
+ADVERSARIAL = [
+    ("25 ** 99999999999", "more than 6 digits"),
+    ("25 ** 999", "unexpected '\\*'"),  # no power operator
+    ("9^9^9^9^9", "character '\\^' is not allowed"),
+    ("(" * 5000 + "3" + ")" * 5000, "longer than 200 characters"),
+    ("-" * 5000 + "3", "longer than 200 characters"),
+    ("9" * 100000, "longer than 200 characters"),
+    ("1 = " * 20000 + "46", "longer than 200 characters"),
+    ("(" * 40 + "3" + ")" * 40, "nested deeper than 32 levels"),
+    ("1234567 + 1", "more than 6 digits"),
+]
+
+
+@pytest.mark.parametrize("text,refusal", ADVERSARIAL)
+def test_adversarial_expressions_are_refused_by_a_limit(text, refusal):
+    """Each is refused by the grammar or a size limit before any arithmetic: no slow path."""
+    answer = text.rsplit("=", 1)[0] if "=" in text else text  # the verifier drops a restated "= 46"
+    with pytest.raises(ExpressionError, match=refusal):
+        evaluate(answer)
     started = time.perf_counter()
-    value = score(text)
-    assert time.perf_counter() - started < 0.5
-    assert value <= 0.1
+    assert score(f"<answer>{text}</answer>") == pytest.approx(0.05)  # tags around a non-expression
+    assert time.perf_counter() - started < 5  # generous: an unguarded 25 ** 99999999999 never ends
+
+
+def test_the_largest_allowed_expression_stays_small():
+    """What passes the limits is at most 200 characters of 6-digit numbers: an exact, quick value."""
+    text = " * ".join(["999999"] * 20)  # 177 characters
+    assert evaluate(text).value == 999999 ** 20
+    assert score(f"<answer>{text}</answer>") == pytest.approx(0.1)  # well formed, wrong
 
 
 def test_reward_on_a_non_countdown_reference_is_a_config_error():

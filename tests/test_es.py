@@ -47,7 +47,8 @@ def test_no_population_sized_noise_is_kept_between_calls():
 
 def test_update_is_the_shaped_gradient_estimate():
     dim = 4
-    es = make_es(dim=dim, population_size=4, sigma=0.5, learning_rate=1.0, fitness_shaping="zscore")
+    es = make_es(dim=dim, population_size=4, sigma=0.5, learning_rate=1.0, fitness_shaping="zscore",
+                 optimizer="sgd")
     population = es.ask()
     noise = (population / 0.5)  # (4, D): +eps0, -eps0, +eps1, -eps1
     fitness = torch.tensor([1.0, 0.0, 3.0, 2.0])
@@ -57,6 +58,17 @@ def test_update_is_the_shaped_gradient_estimate():
     torch.testing.assert_close(es.best_member(), expected)
     assert metrics["schedule/sigma"] == 0.5
     assert metrics["es/grad_norm"] == pytest.approx(float(expected.norm()), rel=1e-5)
+
+
+def test_the_default_adam_moves_every_coordinate_by_the_learning_rate_first():
+    """es.yaml's optimizer (adam, lr 0.03): the first step is lr * sign(g), whatever g's scale."""
+    es = make_es(dim=5, population_size=4)
+    assert es.config.optimizer == "adam"
+    es.ask()
+    metrics = es.tell(torch.tensor([1.0, 0.0, 3.0, 2.0]))
+    step = es.best_member()  # the center started at 0
+    torch.testing.assert_close(step.abs(), torch.full((5,), es.config.learning_rate))
+    assert metrics["es/step_norm"] == pytest.approx(es.config.learning_rate * 5 ** 0.5, rel=1e-5)
 
 
 @pytest.mark.parametrize("shaping,optimizer,lr", [("centered_rank", "sgd", 0.05), ("zscore", "sgd", 0.02),

@@ -100,7 +100,8 @@ def test_the_page_s_code_answers_like_evosweep_on_an_evolved_adapter(tmp_path, t
 
 
 def test_an_evolved_prompt_beside_the_adapter_wins(tmp_path, tiny_chat_model):
-    settings = ModelSettings(name_or_path=str(tiny_chat_model), chat_template=True, system_prompt="unused",
+    settings = ModelSettings(name_or_path=str(tiny_chat_model), gguf_file=None, chat_template=True,
+                             system_prompt="unused",
                              lora=model_settings("tiny-llama").lora)
     loaded = load_model(settings)
     layout = LoraLayout.from_model(loaded.model, settings.lora)

@@ -234,7 +234,7 @@ def test_batched_equals_peft_with_the_chat_template_on_tiny_llama(tmp_path):
 
     from evosweep.settings.model import LoraSettings, ModelSettings
 
-    settings = ModelSettings(name_or_path="builtin:tiny-llama", chat_template=True,
+    settings = ModelSettings(name_or_path="builtin:tiny-llama", gguf_file=None, chat_template=True,
                              system_prompt="Answer in one word.",
                              lora=LoraSettings(r=4, alpha=8,
                                                target_modules=["q_proj", "v_proj", "down_proj"]))
@@ -268,7 +268,8 @@ def test_per_member_instructions_equal_each_member_alone_with_its_prompt(chat, r
 
     from evosweep.settings.model import LoraSettings, ModelSettings
 
-    settings = ModelSettings(name_or_path="builtin:tiny-llama", chat_template=chat, system_prompt="Be brief.",
+    settings = ModelSettings(name_or_path="builtin:tiny-llama", gguf_file=None, chat_template=chat,
+                             system_prompt="Be brief.",
                              lora=LoraSettings(r=4, alpha=8, target_modules=["q_proj", "v_proj"]))
     loaded = load_model(settings)
     loaded.tokenizer.chat_template = CHAT_TEMPLATE

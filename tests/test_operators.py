@@ -116,6 +116,25 @@ def test_per_module_crossover_needs_the_layout():
         PerModuleCrossover()(*PARENTS, gen())
 
 
+def test_the_ga_binds_the_layout_of_crossovers_that_need_one(tiny_gpt2):
+    """PerModuleCrossover is a NeedsLayout and gets bound when the GA is built; others are left alone."""
+    from evosweep.algorithms.context import AlgorithmContext
+    from evosweep.algorithms.ga import GAConfig
+    from evosweep.algorithms.operators.crossover import NeedsLayout
+    from evosweep.algorithms.schedules import ConstantSchedule
+
+    layout = LoraLayout.from_model(tiny_gpt2.model, tiny_gpt2.settings.lora)
+    assert isinstance(PerModuleCrossover(), NeedsLayout)
+    assert not any(isinstance(c(), NeedsLayout) for c in (UniformCrossover, ArithmeticCrossover, NoCrossover))
+    for crossover in (PerModuleCrossover(), UniformCrossover()):
+        context = AlgorithmContext(initial_member=torch.zeros(layout.dim), generator=gen(),
+                                   selection=TruncationSelection(2), crossover=crossover,
+                                   mutation=GaussianMutation(), schedule=ConstantSchedule(), layout=layout)
+        ga = GAConfig(population_size=4, elite=1).build(context)
+        ga.tell(torch.arange(4.0))  # breeds children: PerModuleCrossover would raise unbound
+        assert ga.ask().shape == (4, layout.dim)
+
+
 def test_no_crossover_copies_the_first_parent():
     child = NoCrossover()(*PARENTS, gen())
     assert torch.equal(child, PARENTS[0]) and child is not PARENTS[0]

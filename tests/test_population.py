@@ -9,7 +9,8 @@ from peft import PeftModel
 from evosweep.lora.batched import BatchedLora
 from evosweep.lora.layout import LoraLayout
 from evosweep.models.loading import load_model
-from evosweep.settings.model import LoraSettings, ModelSettings
+from evosweep.settings.model import LoraSettings
+from evosweep.settings.model_conf import model_settings
 
 
 def test_layout_covers_every_target_module(tiny_gpt2):
@@ -45,8 +46,7 @@ def test_saved_adapter_reloads_with_peft_and_gives_the_same_logits(tmp_path, tin
     assert (folder / "adapter_config.json").is_file()
     assert (folder / "adapter_model.safetensors").is_file()
 
-    fresh = load_model(ModelSettings(name_or_path="builtin:tiny-gpt2",
-                                     lora=LoraSettings(r=4, alpha=8)))
+    fresh = load_model(model_settings("tiny-gpt2"))
     peft_model = PeftModel.from_pretrained(fresh.model, str(folder)).eval()
     with torch.no_grad():
         peft_logits = peft_model(ids).logits

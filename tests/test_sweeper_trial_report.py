@@ -68,3 +68,14 @@ def test_finished_trial_is_not_an_error(tmp_path: Path) -> None:
     study.tell(trial, state=optuna.trial.TrialState.FAIL)  # e.g. failed as stale meanwhile
     reporter.report(0, 1.0)  # warns once, raises nothing
     assert study.trials[trial.number].intermediate_values == {}
+
+
+def test_only_optuna_s_trial_pruned_counts_as_pruned() -> None:
+    """A run is marked PRUNED for optuna.TrialPruned itself, not for any class of that name."""
+
+    class TrialPruned(Exception):  # an impostor: same name, another class
+        pass
+
+    assert TrialReporter.is_pruned(optuna.TrialPruned("at step 2"))
+    assert not TrialReporter.is_pruned(TrialPruned())
+    assert not TrialReporter.is_pruned(ValueError("x"))

@@ -20,26 +20,26 @@ import torch
 from evosweep.algorithms.evolved import check_evolve, evolved_mask, restrict
 from evosweep.algorithms.shaping import SHAPINGS, failed_last, shape_fitness
 from evosweep.errors import ConfigError
+from evosweep.seeds import draw_seeds
 from evosweep.settings.checks import require_choice, require_non_negative, require_positive
 
 OPTIMIZERS = ("sgd", "adam")
-SEED_RANGE = 2**62
 
 
 @dataclass
 class ESConfig:
-    """``algorithm=es``: the fields of ``conf/algorithm/es.yaml``."""
+    """``algorithm=es``: the fields of ``conf/algorithm/es.yaml``, defaults equal to it."""
 
     name: str = "es"
-    population_size: int = 8
-    generations: int = 12
-    sigma: float = 0.02
-    learning_rate: float = 0.002
+    population_size: int = 64
+    generations: int = 24
+    sigma: float = 0.03
+    learning_rate: float = 0.03
     antithetic: bool = True
     fitness_shaping: str = "centered_rank"
-    optimizer: str = "sgd"
+    optimizer: str = "adam"
     weight_decay: float = 0.0
-    evolve: str = "all"
+    evolve: str = "lora_b"
 
     def __post_init__(self) -> None:
         check_evolve(self.evolve)
@@ -92,7 +92,7 @@ class EvolutionStrategy:
         return self.config.population_size // 2 if self.config.antithetic else self.config.population_size
 
     def _draw_seeds(self) -> torch.Tensor:
-        return torch.randint(SEED_RANGE, (self.directions,), generator=self.generator)  # (K,)
+        return draw_seeds(self.directions, self.generator)  # (K,)
 
     def sigma(self) -> float:
         """This generation's perturbation scale (``algorithm.sigma`` x schedule)."""

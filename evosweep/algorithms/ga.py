@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 
 from evosweep.algorithms.evolved import check_evolve, evolved_mask, restrict
+from evosweep.algorithms.operators.crossover import bind_layout
 from evosweep.algorithms.shaping import failed_last
 from evosweep.errors import ConfigError
 from evosweep.settings.checks import require_non_negative, require_positive
@@ -15,13 +16,13 @@ from evosweep.settings.checks import require_non_negative, require_positive
 
 @dataclass
 class GAConfig:
-    """``algorithm=ga``: the fields of ``conf/algorithm/ga.yaml``."""
+    """``algorithm=ga``: the fields of ``conf/algorithm/ga.yaml``, defaults equal to it."""
 
     name: str = "ga"
-    population_size: int = 8
-    generations: int = 12
+    population_size: int = 32
+    generations: int = 20
     elite: int = 2
-    mutation_scale: float = 0.02
+    mutation_scale: float = 0.03
     evolve: str = "all"
 
     def __post_init__(self) -> None:
@@ -43,8 +44,7 @@ class GAConfig:
 
     def build(self, context) -> GeneticAlgorithm:
         """The GA with the run's operators (``context``: an AlgorithmContext)."""
-        if hasattr(context.crossover, "bind"):
-            context.crossover.bind(context.layout)
+        bind_layout(context.crossover, context.layout)
         return GeneticAlgorithm(
             self, context.initial_member, context.selection, context.crossover,
             context.mutation, context.schedule, context.generator,

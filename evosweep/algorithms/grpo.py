@@ -53,6 +53,11 @@ class PolicyGradientSettings:
                               f"must be >= 2 (advantages are relative to the group), got {self.group_size}")
 
 
+def as_rl_settings(rl: PolicyGradientSettings | dict) -> PolicyGradientSettings:
+    """``algorithm.rl`` as settings: the dict Hydra passes (conf/algorithm/rl/default.yaml), or as is."""
+    return PolicyGradientSettings(**rl) if isinstance(rl, dict) else rl
+
+
 def require_text_reward(reward, algorithm: str) -> None:
     """Policy gradient scores sampled text: a teacher-forced reward cannot."""
     if getattr(reward, "teacher_forced", False):

@@ -18,8 +18,10 @@ from evosweep.algorithms.ga import GAConfig, GeneticAlgorithm
 from evosweep.algorithms.grpo import (
     PolicyGradientSettings,
     PolicyGradientTrainer,
+    as_rl_settings,
     require_text_reward,
 )
+from evosweep.algorithms.operators.crossover import bind_layout
 from evosweep.settings.checks import require_positive
 
 
@@ -28,14 +30,17 @@ class HybridConfig(GAConfig):
     """``algorithm=hybrid``: the GA's fields plus when and how long to train the elite."""
 
     name: str = "hybrid"
+    # the GA's fields with hybrid.yaml's values (a smaller, shorter GA: RL rounds cost more)
+    population_size: int = 8
+    generations: int = 12
+    mutation_scale: float = 0.02
     rl_every: int = 2
     rl_steps: int = 4
     rl: PolicyGradientSettings = field(default_factory=PolicyGradientSettings)
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if isinstance(self.rl, dict):
-            self.rl = PolicyGradientSettings(**self.rl)
+        self.rl = as_rl_settings(self.rl)
         require_positive("algorithm.elite", self.elite)
         require_positive("algorithm.rl_every", self.rl_every)
         require_positive("algorithm.rl_steps", self.rl_steps)
@@ -45,8 +50,7 @@ class HybridConfig(GAConfig):
         require_text_reward(settings.reward, self.name)
 
     def build(self, context) -> HybridAlgorithm:
-        if hasattr(context.crossover, "bind"):
-            context.crossover.bind(context.layout)
+        bind_layout(context.crossover, context.layout)
         mask = evolved_mask(self.evolve, context.layout)  # the RL steps move only what evolves
         return HybridAlgorithm(
             self, context.initial_member, context.selection, context.crossover, context.mutation,

@@ -15,6 +15,7 @@ import torch
 from evosweep.algorithms.grpo import (
     PolicyGradientSettings,
     PolicyGradientTrainer,
+    as_rl_settings,
     require_text_reward,
 )
 from evosweep.errors import ConfigError
@@ -32,8 +33,7 @@ class PGConfig:
     rl: PolicyGradientSettings = field(default_factory=PolicyGradientSettings)
 
     def __post_init__(self) -> None:
-        if isinstance(self.rl, dict):
-            self.rl = PolicyGradientSettings(**self.rl)
+        self.rl = as_rl_settings(self.rl)
         if self.population_size != 1:
             raise ConfigError("algorithm.population_size",
                               f"algorithm=pg trains one adapter: must be 1, got {self.population_size}")

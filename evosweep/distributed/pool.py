@@ -16,18 +16,13 @@ import numpy as np
 
 from evosweep.distributed.ray_session import ensure_ray
 from evosweep.distributed.worker import EvaluationWorker, SliceResult, WorkerSpec
-from evosweep.errors import ConfigError, EvosweepError, WorkerError
+from evosweep.errors import ConfigError, EvosweepError, WorkerError, first_line
 from evosweep.tasks.pairs import Pair
 
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_S = float(os.environ.get("EVOSWEEP_WORKER_READY_TIMEOUT_S", 600))
 MAX_RESTARTS = 2  # per actor, over the whole run
-
-
-def _first_line(error: BaseException) -> str:
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return f"{type(error).__name__}: {lines[0] if lines else ''}"
 
 
 class WorkerPool:
@@ -73,7 +68,7 @@ class WorkerPool:
                 "has no free CPUs/GPUs for them (trials of a Ray sweep hold some), or loading the model "
                 "hangs") from None
         except RayError as error:
-            raise WorkerError(f"eval.workers: a worker could not start: {_first_line(error)}") from None
+            raise WorkerError(f"eval.workers: a worker could not start: {first_line(error)}") from None
         for info in self.info:
             if dim is not None and info["dim"] != dim:
                 raise WorkerError(f"eval.workers: a worker's LoRA vector has {info['dim']} entries, this "
@@ -105,14 +100,14 @@ class WorkerPool:
             except RayActorError as error:
                 raise WorkerError(
                     f"eval.workers: worker {index} died more than {self.max_restarts} time(s) "
-                    f"({_first_line(error)}); rerun the same command to continue from the last "
+                    f"({first_line(error)}); rerun the same command to continue from the last "
                     "checkpoint") from None
             except RayTaskError as error:  # the evaluation itself raised: as it would in-process
                 cause = getattr(error, "cause", None)
                 if isinstance(cause, EvosweepError):
                     raise cause from None
                 raise WorkerError(
-                    f"eval.workers: worker {index} failed: {_first_line(cause or error)}") from None
+                    f"eval.workers: worker {index} failed: {first_line(cause or error)}") from None
         return results
 
     def close(self) -> None:

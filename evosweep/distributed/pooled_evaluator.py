@@ -18,10 +18,9 @@ from evosweep.errors import ConfigError
 from evosweep.evaluation.evaluator import Evaluation, PopulationEvaluator
 from evosweep.lora.batched import BatchedLora
 from evosweep.models.loading import LoadedModel
+from evosweep.seeds import draw_seeds
 from evosweep.settings.build import RunSettings
 from evosweep.tasks.pairs import Pair
-
-SEED_RANGE = 2**31
 
 
 def member_slices(members: int, workers: int) -> list[slice]:
@@ -74,7 +73,7 @@ class PooledEvaluator(PopulationEvaluator):
                   for part in bounds]
         # sampled answers: one seed per call from this process's generator (checkpointed), so a
         # run is repeatable and resumes exactly; greedy evaluation draws nothing
-        seed = int(torch.randint(SEED_RANGE, (1,))) if self.settings.do_sample else None
+        seed = int(draw_seeds(1)) if self.settings.do_sample else None
         results = self.last_results = self.pool.score(slices, pairs, seed)
         scores = torch.cat([torch.from_numpy(result.scores.copy()) for result in results])  # (P, N)
         completions = None

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import torch
 
-from evosweep.errors import EvosweepError, RewardError
+from evosweep.errors import EvosweepError, RewardError, shorten
 
 log = logging.getLogger("evosweep.rewards")
 Key = tuple[str, str, "str | None"]
@@ -25,10 +25,6 @@ Key = tuple[str, str, "str | None"]
 def reward_name(reward: object) -> str:
     """A short name for messages: the class name."""
     return type(reward).__name__
-
-
-def _short(text: str, limit: int = 120) -> str:
-    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 class GuardedReward:
@@ -94,8 +90,9 @@ class GuardedReward:
             rows = [row for row, other in enumerate(keys) if other == key]
             who = sorted({members[row] for row in rows}) if members is not None else rows
             label = "member(s)" if members is not None else "row(s)"
-            log.warning("reward %s failed for %s %s on completion %s: %s; scored as the worst fitness",
-                        reward_name(self.reward), label, ", ".join(map(str, who)), _short(key[0]), reason)
+            completion = shorten(key[0], 120)
+            log.warning("reward %s failed for %s %s on completion %r: %s; scored as the worst fitness",
+                        reward_name(self.reward), label, ", ".join(map(str, who)), completion, reason)
 
 
 def _describe(error: BaseException) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from evosweep.errors import ConfigError
 from evosweep.settings.checks import require_choice, require_non_negative, require_positive
@@ -10,15 +10,19 @@ from evosweep.settings.checks import require_choice, require_non_negative, requi
 DTYPES = ("float32", "float16", "bfloat16", "float64")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LoraSettings:
-    """``model.lora.*``: the LoRA layout attached to the frozen model (peft's LoraConfig fields)."""
+    """``model.lora.*``: the LoRA layout attached to the frozen model (peft's LoraConfig fields).
 
-    r: int = 8
-    alpha: float = 16.0
+    The layout of a model (r, alpha, target_modules) has no default: each conf/model/*.yaml
+    gives its own. The other defaults equal every model file's (tests/test_defaults_agree.py).
+    """
+
+    r: int
+    alpha: float
     # applied where gradients flow (the pg/sft trainers' forward); evaluation is deterministic
     dropout: float = 0.05
-    target_modules: list[str] = field(default_factory=lambda: ["c_attn", "c_proj"])
+    target_modules: list[str]
     # start from a saved peft adapter folder (e.g. an sft run's adapters/best); null = peft's init
     init_adapter: str | None = None
     # decoder layers that carry adapters: null = all, an int K = the top K, a list = those
@@ -59,17 +63,22 @@ class LoraSettings:
         return self.alpha / self.r
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ModelSettings:
-    """``model.*``: which base model to load and how to prompt it."""
+    """``model.*``: which base model to load and how to prompt it.
 
-    name_or_path: str = "builtin:tiny-gpt2"
-    gguf_file: str | None = None
+    What differs between models has no default (each conf/model/*.yaml gives it; outside a
+    Hydra run, ``model_conf.model_settings(name)`` reads one); ``dtype`` and
+    ``trust_remote_code`` default to every model file's value.
+    """
+
+    name_or_path: str
+    gguf_file: str | None
     dtype: str = "float32"
-    chat_template: bool = False
-    system_prompt: str | None = None
+    chat_template: bool
+    system_prompt: str | None
     trust_remote_code: bool = False
-    lora: LoraSettings = field(default_factory=LoraSettings)
+    lora: LoraSettings
 
     def __post_init__(self) -> None:
         if isinstance(self.lora, dict):

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from evosweep.errors import CheckpointError, ConfigError
+from evosweep.errors import CheckpointError, ConfigError, first_line
 
 CHECKPOINT_NAME = "checkpoint.pt"
 #: config keys that may differ between a run and its resumption: none of them changes the search
@@ -81,9 +81,8 @@ def load_checkpoint(folder: Path) -> dict[str, Any] | None:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError) as error:
-        first = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
         raise CheckpointError(
-            f"{path}: refused to load (not a plain evosweep checkpoint: {first}). "
+            f"{path}: refused to load (not a plain evosweep checkpoint: {first_line(error)}). "
             "Delete the file or start in a new folder (hydra.run.dir=...)"
         ) from None
     if not isinstance(state, dict):

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from evosweep.errors import TrackingError
+from evosweep.errors import TrackingError, one_line
 from evosweep.settings.tracking import TrackingSettings
 from evosweep.tracking.datasets import DatasetRecord
 from evosweep.tracking.store import (
@@ -135,7 +135,7 @@ class MlflowTracker(NullTracker):
         try:
             self.client.set_terminated(self.run_id, status=status)
         except tracking_errors() as error:
-            log.warning("could not mark MLflow run %s %s: %s", self.run_id, status, _one_line(error))
+            log.warning("could not mark MLflow run %s %s: %s", self.run_id, status, one_line(error))
 
     @contextmanager
     def _store_call(self) -> Iterator[None]:
@@ -143,12 +143,8 @@ class MlflowTracker(NullTracker):
         try:
             yield
         except tracking_errors() as error:
-            message = f"the store at {self.uri} failed: {_one_line(error)}"
+            message = f"the store at {self.uri} failed: {one_line(error)}"
             raise TrackingError("tracking.uri", message) from None
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())[:200] or type(error).__name__
 
 
 def make_tracker(settings: TrackingSettings) -> NullTracker:

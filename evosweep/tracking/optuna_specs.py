@@ -17,7 +17,7 @@ import sqlalchemy.exc
 from hydra.utils import instantiate
 from optuna.storages import RDBStorage
 
-from evosweep.errors import ConfigError
+from evosweep.errors import ConfigError, one_line
 from evosweep.tracking.db_urls import connect_args, with_driver
 from evosweep.tracking.preflight import check_database, is_database
 
@@ -77,8 +77,7 @@ def build_object(target: str, kwargs: dict[str, Any], field: str, **objects: Any
         return instantiate({"_target_": target, **kwargs}, _convert_="all", **objects)
     except Exception as error:  # hydra wraps TypeError/ImportError in InstantiationException
         cause = error.__cause__ or error
-        message = " ".join(str(cause).split())[:300] or type(cause).__name__
-        raise ConfigError(field, f"cannot build {target}: {message}") from None
+        raise ConfigError(field, f"cannot build {target}: {one_line(cause)}") from None
 
 
 def make_pruner(spec: Any) -> optuna.pruners.BasePruner:
@@ -126,15 +125,11 @@ def open_storage(url: str, field: str = "hydra.sweeper.storage", heartbeat_inter
                 grace_period=grace_period if heartbeat_interval else None,
             )
         except (sqlalchemy.exc.ArgumentError, ImportError, ModuleNotFoundError) as error:
-            raise ConfigError(field, f"cannot open {url!r}: {_one_line(error)}") from None
+            raise ConfigError(field, f"cannot open {url!r}: {one_line(error)}") from None
         except sqlalchemy.exc.SQLAlchemyError as error:
             # two processes creating the tables of a new database at once: the loser retries
             if attempt + 1 < OPEN_ATTEMPTS:
                 time.sleep(0.5 * (attempt + 1))
                 continue
-            raise ConfigError(field, f"cannot open {url!r}: {_one_line(error)}") from None
+            raise ConfigError(field, f"cannot open {url!r}: {one_line(error)}") from None
     raise AssertionError("unreachable")
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())[:300] or type(error).__name__

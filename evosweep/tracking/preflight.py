@@ -12,7 +12,7 @@ import os
 import urllib.error
 import urllib.request
 
-from evosweep.errors import ConfigError
+from evosweep.errors import ConfigError, one_line
 from evosweep.tracking.db_urls import CONNECT_TIMEOUT_S, connect_args
 
 HEALTH_TIMEOUT_S = 5
@@ -52,7 +52,7 @@ def check_mlflow_server(uri: str, field: str = "tracking.uri") -> None:
     except urllib.error.HTTPError as error:
         reason = f"HTTP {error.code} on /health"
     except (OSError, ValueError) as error:
-        reason = _one_line(getattr(error, "reason", None) or error)
+        reason = one_line(getattr(error, "reason", None) or error)
     raise ConfigError(field, f"no MLflow server answers at {uri} ({reason}); {SERVER_HINT}")
 
 
@@ -65,13 +65,13 @@ def check_database(url: str, field: str) -> None:
     try:
         engine = sqlalchemy.create_engine(url, poolclass=NullPool, connect_args=connect_args(url))
     except (ImportError, sqlalchemy.exc.ArgumentError) as error:
-        raise ConfigError(field, f"cannot use {shown}: {_one_line(error)} (for PostgreSQL write "
+        raise ConfigError(field, f"cannot use {shown}: {one_line(error)} (for PostgreSQL write "
                                  "postgresql+psycopg://user@host:port/db)") from None
     try:
         with engine.connect():
             return
     except sqlalchemy.exc.SQLAlchemyError as error:
-        cause = _one_line(error.orig if getattr(error, "orig", None) is not None else error)
+        cause = one_line(error.orig if getattr(error, "orig", None) is not None else error)
         raise ConfigError(field, f"cannot connect to {shown} within {CONNECT_TIMEOUT_S} s ({cause}); "
                                  "is the database server running and the database created?") from None
     finally:
@@ -94,7 +94,3 @@ def _hide_password(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # not a URL SQLAlchemy can parse: show it as given
         return url
-
-
-def _one_line(error: object) -> str:
-    return " ".join(str(error).split())[:300] or type(error).__name__

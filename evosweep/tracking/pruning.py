@@ -59,6 +59,11 @@ class TrialReporter:
         number = trial_cfg.get("trial_number")
         return cls(trial, int(number) if number is not None else trial.number)
 
+    @staticmethod
+    def is_pruned(error: BaseException) -> bool:
+        """Whether ``error`` is the pruner's stop (``optuna.TrialPruned``, raised by :meth:`report`)."""
+        return isinstance(error, optuna.TrialPruned)
+
     def report(self, step: int, value: float) -> None:
         """Record ``value`` at ``step``; raise ``optuna.TrialPruned`` if the pruner says so."""
         if not self.enabled:

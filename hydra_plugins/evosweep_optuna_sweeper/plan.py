@@ -13,6 +13,7 @@ from hydra.errors import HydraException
 from hydra.utils import get_method
 from omegaconf import DictConfig, OmegaConf
 
+from evosweep.errors import one_line
 from evosweep.tracking.optuna_specs import PRUNERS
 
 from .errors import SweeperConfigError
@@ -95,8 +96,7 @@ def load_custom_space(path: Any, task_module: str | None) -> CustomSpace | None:
         else:
             fn = get_method(text)
     except (ImportError, AttributeError, ValueError, HydraException) as error:
-        message = " ".join(str(error).split())[:300]
-        raise SweeperConfigError(field, f"cannot load {text!r}: {message}") from None
+        raise SweeperConfigError(field, f"cannot load {text!r}: {one_line(error)}") from None
     if not callable(fn):
         raise SweeperConfigError(field, f"{text!r} is not a function (cfg, trial) -> None")
     return fn

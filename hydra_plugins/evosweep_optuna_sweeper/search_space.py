@@ -28,6 +28,8 @@ from optuna.distributions import (
     IntDistribution,
 )
 
+from evosweep.errors import one_line
+
 from .errors import SweeperConfigError
 
 PARAMS_FIELD = "hydra.sweeper.params"
@@ -111,8 +113,7 @@ def _parse_one(parser: OverridesParser, line: str, where: str) -> Override:
     try:
         return parser.parse_overrides([line])[0]
     except HydraException as error:
-        message = str(error).replace("\n", " ")
-        raise SweeperConfigError(where, f"cannot parse {line!r}: {message}") from None
+        raise SweeperConfigError(where, f"cannot parse {line!r}: {one_line(error)}") from None
 
 
 def _as_override_value(key: str, value: Any) -> str:

@@ -15,6 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from sqlalchemy.exc import SQLAlchemyError
 
+from evosweep.errors import one_line
 from evosweep.tracking.db_urls import with_driver
 from evosweep.tracking.optuna_specs import PRUNER_ATTR
 from evosweep.tracking.preflight import check_tracking_store
@@ -182,7 +183,7 @@ class EvosweepOptunaSweeper(Sweeper):
         try:
             self.validate_batch_is_legal([trial_overrides(plan.space, params)])
         except (HydraException, OmegaConfBaseException) as error:
-            return " ".join(str(error).split())[:400]
+            return one_line(error)
         return None
 
     def _record_study_settings(self, study: optuna.Study, plan: SweepPlan) -> None:

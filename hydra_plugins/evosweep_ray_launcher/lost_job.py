@@ -12,18 +12,14 @@ from hydra.core.utils import JobReturn, JobStatus
 from hydra.errors import CompactHydraException
 from omegaconf import DictConfig, OmegaConf
 
+from evosweep.errors import first_line
+
 
 class JobLostError(CompactHydraException, RuntimeError):
     """A job's Ray task ended without a result; the message says which job and why."""
 
     def __reduce__(self):
         return type(self), (str(self),)
-
-
-def first_line(error: BaseException) -> str:
-    """``Type: first line of the message``: Ray's errors carry whole remote tracebacks."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return f"{type(error).__name__}: {lines[0] if lines else 'no message'}"
 
 
 def lost_job(sweep_config: DictConfig, overrides: Sequence[str], error: BaseException) -> JobReturn:

@@ -5,9 +5,28 @@ With probability ``1 - rate`` a child is a plain copy of its first parent.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
 import torch
 
 from evosweep.settings.checks import require_unit_interval
+
+if TYPE_CHECKING:
+    from evosweep.lora.layout import LoraLayout
+
+
+@runtime_checkable
+class NeedsLayout(Protocol):
+    """A crossover that cuts members along the LoRA matrices: it learns them from the layout."""
+
+    def bind(self, layout: LoraLayout) -> None:
+        """Learn where each LoRA matrix lies in the flat ``(D,)`` member."""
+
+
+def bind_layout(crossover: object, layout: LoraLayout) -> None:
+    """Give ``crossover`` the run's layout if it needs one (:class:`NeedsLayout`); others ignore it."""
+    if isinstance(crossover, NeedsLayout):
+        crossover.bind(layout)
 
 
 def _crossed_rows(children: int, rate: float, generator: torch.Generator) -> torch.Tensor:
@@ -71,7 +90,7 @@ class PerModuleCrossover:
         self.segment_of: torch.Tensor | None = None  # (D,) segment index of each coordinate
         self.segments = 0
 
-    def bind(self, layout) -> None:
+    def bind(self, layout: LoraLayout) -> None:
         """Learn the matrix spans from a :class:`~evosweep.lora.layout.LoraLayout`."""
         bounds = layout.module_boundaries()  # [(start, end)], A then B of each module
         segment_of = torch.empty(layout.dim, dtype=torch.long)
