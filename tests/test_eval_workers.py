@@ -131,7 +131,7 @@ def test_more_workers_than_the_cluster_holds_is_a_config_error(local_ray, compos
 
 def test_human_feedback_stays_in_this_process(compose_config):
     settings = build_settings(compose_config(TINY_RUN + ["reward=human", "eval.workers=2"]))
-    with pytest.raises(ConfigError, match="reward=human asks a person in this terminal"):
+    with pytest.raises(ConfigError, match="reward=human and human_web ask a person in this process"):
         worker_spec(settings)
 
 

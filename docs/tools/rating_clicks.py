@@ -6,7 +6,8 @@ pairwise?"). For each mode and seed it starts one run of the bundled task
 :mod:`evosweep.rewards.rating.scripted_rater` (chrF to the reference), then
 prints the clicks and the held-out chrF before and after::
 
-    OMP_NUM_THREADS=2 .venv/bin/python docs/tools/rating_clicks.py --seeds 0 1 2
+    OMP_NUM_THREADS=1 .venv/bin/python docs/tools/rating_clicks.py --seeds 0 1 2
+    .venv/bin/python docs/tools/rating_clicks.py --table
 """
 
 from __future__ import annotations
@@ -57,12 +58,33 @@ def one_run(mode: str, seed: int, comparisons: int, out: Path) -> dict:
             "chrf_final": checkpoint["history"][-1]["heldout/chrf"]}
 
 
+def table(results: Path) -> str:
+    """The Markdown table of ``results.jsonl`` (the last row of each mode and seed)."""
+    rows = {}
+    for line in results.read_text().splitlines():
+        row = json.loads(line)
+        rows[(row["mode"], row["seed"])] = row
+    lines = ["| mode | seed | clicks in generations | all clicks (with held-out checks) "
+             "| held-out chrF (base -> final) | chrF gained per 100 generation clicks |",
+             "|---|---|---|---|---|---|"]
+    for (mode, seed), row in sorted(rows.items(), key=lambda item: (item[0][0] != "score", item[0][1])):
+        gain = row["chrf_final"] - row["chrf_base"]
+        lines.append(f"| {mode} | {seed} | {row['generation_clicks']} | {row['all_clicks']} | "
+                     f"{row['chrf_base']:.3f} -> {row['chrf_final']:.3f} | "
+                     f"{100 * gain / max(row['generation_clicks'], 1):+.3f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--comparisons", type=int, default=8, help="pairwise: pairs per generation")
     parser.add_argument("--out", type=Path, default=Path("outputs/human_web_clicks"))
+    parser.add_argument("--table", action="store_true", help="only print the table of the results so far")
     args = parser.parse_args()
+    if args.table:
+        print(table(args.out / "results.jsonl"))
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     for seed in args.seeds:
         for mode in ("score", "pairwise"):
