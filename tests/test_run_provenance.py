@@ -57,3 +57,25 @@ def test_a_named_run_keeps_its_name(compose_config, tmp_path):
 def test_the_command_reads_as_typed():
     assert command_line(["/x/evosweep/__main__.py", "seed=1", "a b"]) == "python -m evosweep seed=1 'a b'"
     assert default_run_name("es", "fr_en", 0) == "es-fr_en-s0"
+
+
+def test_a_tracked_run_records_system_metrics(tmp_path):
+    """MLflow's system/* metrics (CPU, memory) are sampled while the run is open."""
+    import time
+
+    from evosweep.settings.tracking import TrackingSettings
+    from evosweep.tracking.mlflow_tracker import MlflowTracker
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    tracker = MlflowTracker(TrackingSettings(uri=uri, experiment="t", artifact_location=str(tmp_path / "a"),
+                                             system_metrics_every_s=0.5))
+    tracker.start({}, {})
+    deadline = time.monotonic() + 20
+    client = MlflowClient(uri)
+    while "system/cpu_utilization_percentage" not in client.get_run(tracker.run_id).data.metrics:
+        assert time.monotonic() < deadline, "no system metric within 20 s"
+        time.sleep(0.25)
+    tracker.end()
+    metrics = client.get_run(tracker.run_id).data.metrics
+    assert 0 <= metrics["system/cpu_utilization_percentage"] <= 100
+    assert metrics["system/system_memory_usage_megabytes"] > 0

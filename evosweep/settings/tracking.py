@@ -19,8 +19,13 @@ class TrackingSettings:
     experiment: str = "evosweep"
     artifact_location: str = DEFAULT_ARTIFACTS
     run_name: str | None = None
+    # CPU, memory (and GPU where MLflow can read it) as system/* metrics every this many
+    # seconds, beside the run's own; null: none
+    system_metrics_every_s: float | None = 30.0
 
     def __post_init__(self) -> None:
+        if self.system_metrics_every_s is not None and self.system_metrics_every_s <= 0:
+            raise ConfigError("tracking.system_metrics_every_s", "give seconds > 0, or null for none")
         if self.enabled and not self.experiment:
             raise ConfigError("tracking.experiment", "give the MLflow experiment a name")
         if not self.uri:

@@ -23,6 +23,7 @@ CHECKPOINT_NAME = "checkpoint.pt"
 #: config keys that may differ between a run and its resumption: none of them changes the search
 #: (evaluation workers give the same scores; the rating page may move to another port)
 RESUME_FREE_KEYS = ("resume", "eval.workers", "eval.gpus_per_worker", "tracking.run_name",
+                    "tracking.system_metrics_every_s",
                     "reward.host", "reward.port", "reward.token", "reward.timeout_s")
 
 log = logging.getLogger(__name__)

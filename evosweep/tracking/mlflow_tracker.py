@@ -69,6 +69,7 @@ class MlflowTracker(NullTracker):
         self.uri = absolute_store_uri(settings.uri)
         self.client = open_mlflow_client(self.uri)
         self.run_id = None
+        self.system_monitor = None  # MLflow's SystemMetricsMonitor while a run is open
 
     def start(self, params: dict, tags: dict, run_id: str | None = None) -> None:
         """Start a new run, or reopen ``run_id`` (resume) without re-logging params."""
@@ -79,12 +80,25 @@ class MlflowTracker(NullTracker):
         if run_id is not None:
             self.client.update_run(run_id, status="RUNNING")
             self.run_id = run_id
+        else:
+            folder = artifact_folder_for(self.uri, absolute_folder(self.settings.artifact_location))
+            experiment_id = ensure_experiment(self.client, self.settings.experiment, folder)
+            run = self.client.create_run(experiment_id, tags=tags, run_name=self.settings.run_name)
+            self.run_id = run.info.run_id
+            self._log_params(params)
+        self._watch_system(resumed=run_id is not None)
+
+    def _watch_system(self, resumed: bool) -> None:
+        """MLflow's own system/* metrics (CPU, memory, disk, network; GPU where it can read it)."""
+        if self.settings.system_metrics_every_s is None:
             return
-        folder = artifact_folder_for(self.uri, absolute_folder(self.settings.artifact_location))
-        experiment_id = ensure_experiment(self.client, self.settings.experiment, folder)
-        run = self.client.create_run(experiment_id, tags=tags, run_name=self.settings.run_name)
-        self.run_id = run.info.run_id
-        self._log_params(params)
+        from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
+
+        logging.getLogger("mlflow.system_metrics").setLevel(logging.WARNING)  # no start/stop lines
+        self.system_monitor = SystemMetricsMonitor(
+            self.run_id, sampling_interval=self.settings.system_metrics_every_s,
+            resume_logging=resumed, tracking_uri=self.uri)
+        self.system_monitor.start()
 
     def _log_params(self, params: dict) -> None:
         from mlflow.entities import Param
@@ -132,6 +146,9 @@ class MlflowTracker(NullTracker):
     def end(self, status: str = "FINISHED") -> None:
         if self.run_id is None:
             return
+        if self.system_monitor is not None:
+            self.system_monitor.finish()
+            self.system_monitor = None
         try:
             self.client.set_terminated(self.run_id, status=status)
         except tracking_errors() as error:
