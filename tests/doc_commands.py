@@ -220,9 +220,19 @@ def check_bench(args: list[str]) -> Outcome:
     return Outcome(1)
 
 
+_REPORT_OPTIONS_WITH_VALUE = {"--tracking-uri", "--output-dir", "--into"}
+
+
 def check_report(args: list[str]) -> Outcome:
     """The report reads an MLflow experiment: one that some documented command or config fills."""
-    names = [arg for arg in args if not arg.startswith("-")]
+    names, skip = [], False
+    for arg in args:  # the experiment: the one argument that is not an option or an option's value
+        if skip:
+            skip = False
+        elif arg in _REPORT_OPTIONS_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            names.append(arg)
     if len(names) != 1 or names[0] not in tracked_experiments():
         return Outcome(1, [f"python -m evosweep.report {' '.join(args)}: no experiment file, config "
                               "or documented command logs to that MLflow experiment"])
