@@ -223,16 +223,22 @@ def check_bench(args: list[str]) -> Outcome:
 _REPORT_OPTIONS_WITH_VALUE = {"--tracking-uri", "--output-dir", "--into"}
 
 
-def check_report(args: list[str]) -> Outcome:
-    """The report reads an MLflow experiment: one that some documented command or config fills."""
-    names, skip = [], False
-    for arg in args:  # the experiment: the one argument that is not an option or an option's value
+def positional(args: list[str], options_with_value: set[str]) -> list[str]:
+    """The arguments that are neither options nor the values of ``options_with_value``."""
+    kept, skip = [], False
+    for arg in args:
         if skip:
             skip = False
-        elif arg in _REPORT_OPTIONS_WITH_VALUE:
+        elif arg in options_with_value:
             skip = True
         elif not arg.startswith("-"):
-            names.append(arg)
+            kept.append(arg)
+    return kept
+
+
+def check_report(args: list[str]) -> Outcome:
+    """The report reads an MLflow experiment: one that some documented command or config fills."""
+    names = positional(args, _REPORT_OPTIONS_WITH_VALUE)  # the experiment, and nothing else
     if len(names) != 1 or names[0] not in tracked_experiments():
         return Outcome(1, [f"python -m evosweep.report {' '.join(args)}: no experiment file, config "
                               "or documented command logs to that MLflow experiment"])
@@ -260,14 +266,7 @@ def check_evosweep(args: list[str], expected_errors: tuple[str, ...] = ()) -> Ou
     """Compose and build every cell of the command (one, or each of a sweep's)."""
     multirun = "-m" in args or "--multirun" in args
     print_only = "--cfg" in args or "-c" in args or "--help" in args
-    overrides, skip = [], False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg in _FLAGS_WITH_VALUE:
-            skip = True
-        elif not arg.startswith("-"):
-            overrides.append(arg)
+    overrides = positional(args, _FLAGS_WITH_VALUE)
     reader = [READER_FILES[o] for o in overrides if o in READER_FILES]
     if reader:
         return Outcome(skipped="; ".join(reader))

@@ -58,9 +58,13 @@ def test_killed_sweep_resumes_to_exactly_n_trials(tmp_path: Path) -> None:
     assert numbers == list(range(len(trials)))
     pruned = [t for t in trials if t.state == optuna.trial.TrialState.PRUNED]
     assert all(t.intermediate_values for t in pruned)
-    # every job folder (named by trial number) was written by one run only
+    # every job folder (named by trial number) was written by one run only; the trial the
+    # kill caught may have died before its run wrote anything (its folder is empty then)
     folders = [p for p in (tmp_path / "multirun").iterdir() if p.is_dir()]
     assert len(folders) >= 12
+    failed = {t.number for t in trials if t.state == optuna.trial.TrialState.FAIL}
     for folder in folders:
-        assert (folder / "runs.txt").read_text().count("\n") == 1, folder
+        record = folder / "runs.txt"
+        runs = record.read_text().count("\n") if record.exists() else 0
+        assert runs == 1 or (runs == 0 and int(folder.name) in failed), folder
     assert {int(p.name) for p in folders} <= set(numbers)
