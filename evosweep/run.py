@@ -109,8 +109,10 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
     total = settings.algorithm.generations
     status = "FAILED"
     try:
-        bar = tqdm(range(algorithm.generation, total), initial=algorithm.generation, total=total,
-                   desc="generations", unit="gen", dynamic_ncols=True)
+        limit = settings.time_limit_s  # under a time budget the bar counts generations, no total
+        generations = range(algorithm.generation, total)
+        bar = tqdm(generations if limit is None else iter(generations), initial=algorithm.generation,
+                   total=total if limit is None else None, desc="generations", unit="gen", dynamic_ncols=True)
         shown: dict[str, str] = {}  # the last held-out check, in the progress bar
         for generation in bar:
             started, started_cpu = time.perf_counter(), time.process_time()
@@ -142,6 +144,9 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
                 shown = {"heldout": f"{heldout.reward:.4f}", "exact": f"{heldout.exact:.0%}"}
                 if "format" in heldout.measures:  # countdown: exact stays 0, the form is what moves
                     shown["format"] = f"{heldout.measures['format']:.0%}"
+            if limit is not None:  # e.g. budget=120/300 cpu-s
+                shown["budget"] = (f"{spent_s(history, settings.time_limit_clock):.0f}/{limit:g} "
+                                   f"{settings.time_limit_clock}-s")
             bar.set_postfix(best=f"{row['fitness/best']:.4f}", **shown)
             if reporter is not None and heldout is not None:
                 reporter.report(generation, heldout.reward)
@@ -218,10 +223,15 @@ def generation_metrics(fitness: torch.Tensor, evals: int, heldout: HeldoutCheck 
     }
 
 
+def spent_s(history: list[dict[str, float]], clock: str = "wall") -> float:
+    """The generations' wall (or CPU) seconds so far: what ``time_limit_s`` counts."""
+    key = "perf/generation_cpu_s" if clock == "cpu" else "perf/generation_s"
+    return sum(row.get(key, row["perf/generation_s"]) for row in history)
+
+
 def out_of_time(history: list[dict[str, float]], limit_s: float | None, clock: str = "wall") -> bool:
     """True once the generations' wall (or CPU) seconds reach ``time_limit_s`` (None: never)."""
-    key = "perf/generation_cpu_s" if clock == "cpu" else "perf/generation_s"
-    return limit_s is not None and sum(row.get(key, row["perf/generation_s"]) for row in history) >= limit_s
+    return limit_s is not None and spent_s(history, clock) >= limit_s
 
 
 def _trial_reporter(settings: RunSettings):

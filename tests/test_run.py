@@ -100,3 +100,11 @@ def test_a_bad_time_limit_is_named(compose_config):
         build_settings(compose_config(["time_limit_s=-5"]))
     with pytest.raises(ConfigError, match="time_limit_clock: must be 'wall' or 'cpu'"):
         build_settings(compose_config(["time_limit_clock=gpu"]))
+
+
+def test_a_time_budget_shows_in_the_progress_bar_instead_of_a_generation_total(compose_config, tmp_path,
+                                                                                capsys):
+    run(compose_config(TINY_RUN + ["algorithm.generations=1000", "time_limit_s=0.001"]), tmp_path)
+    bar = capsys.readouterr().err
+    assert "budget=" in bar and "wall-s" in bar
+    assert "/1000" not in bar  # no "1/1000 gens" when the budget, not the count, ends the run
