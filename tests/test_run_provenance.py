@@ -79,3 +79,38 @@ def test_a_tracked_run_records_system_metrics(tmp_path):
     metrics = client.get_run(tracker.run_id).data.metrics
     assert 0 <= metrics["system/cpu_utilization_percentage"] <= 100
     assert metrics["system/system_memory_usage_megabytes"] > 0
+
+
+def test_a_dataset_row_raced_by_another_run_is_retried_then_only_warned(tmp_path, monkeypatch, caplog):
+    """Runs starting together race to create one dataset row (PostgreSQL: a unique-key error)."""
+    from mlflow.exceptions import MlflowException
+
+    from evosweep.settings.tracking import TrackingSettings
+    from evosweep.tracking.mlflow_tracker import MlflowTracker
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    tracker = MlflowTracker(TrackingSettings(uri=uri, experiment="t", artifact_location=str(tmp_path / "a"),
+                                             system_metrics_every_s=None))
+    tracker.start({}, {})
+    records = task_datasets(Task("t", [Pair("a", "b")], [Pair("c", "d")]), None, None)
+    real = tracker.client.log_inputs
+    calls = []
+
+    def raced_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise MlflowException("duplicate key value violates unique constraint \"dataset_pk\"")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tracker.client, "log_inputs", raced_once)
+    tracker.log_datasets(records)
+    assert len(calls) == 2
+    assert len(MlflowClient(uri).get_run(tracker.run_id).inputs.dataset_inputs) == 2
+
+    def always(*_args, **_kwargs):
+        raise MlflowException("the store is read-only")
+
+    monkeypatch.setattr(tracker.client, "log_inputs", always)
+    tracker.log_datasets(records)  # a warning, not an error: the run goes on
+    assert "could not log the task's datasets" in caplog.text
+    tracker.end()

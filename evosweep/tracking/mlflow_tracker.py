@@ -7,6 +7,7 @@ generation (step = generation), the best adapter, config and plots as artifacts.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -136,8 +137,18 @@ class MlflowTracker(NullTracker):
 
         inputs = [DatasetInput(Dataset(d.name, d.digest, "local", d.source, d.schema, d.profile),
                                tags=[InputTag("mlflow.data.context", d.context)]) for d in datasets]
-        with self._store_call():
-            self.client.log_inputs(self.run_id, datasets=inputs)
+        # runs that start together race to create the same dataset row (a unique-key error on a
+        # PostgreSQL store): the second try finds the row; the splits describe, the run goes on
+        for attempt in (1, 2):
+            try:
+                self.client.log_inputs(self.run_id, datasets=inputs)
+                return
+            except tracking_errors() as error:
+                if attempt == 2:
+                    log.warning("could not log the task's datasets to MLflow run %s: %s", self.run_id,
+                                one_line(error))
+                else:
+                    time.sleep(0.5)
 
     def logged_steps(self, key: str) -> set[int]:
         with self._store_call():
