@@ -37,8 +37,10 @@ test: setup
 test-all: setup
 	$(BIN)/python -m pytest -q
 
+# ruff, then mypy's type check ([tool.mypy] in pyproject.toml)
 lint: setup
 	$(BIN)/ruff check evosweep hydra_plugins tests
+	$(BIN)/mypy evosweep hydra_plugins
 
 bench: setup
 	$(BIN)/python -m evosweep.bench

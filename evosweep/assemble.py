@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 
 from evosweep.algorithms.coevolution import PromptCoevolution
 from evosweep.algorithms.context import AlgorithmContext
+from evosweep.algorithms.protocol import Algorithm
 from evosweep.distributed.pool import WorkerPool
 from evosweep.distributed.pooled_evaluator import PooledEvaluator, start_pool
 from evosweep.evaluation.evaluator import PopulationEvaluator
+from evosweep.evaluation.protocol import Evaluator
 from evosweep.lora.batched import BatchedLora
 from evosweep.lora.layout import LoraLayout
 from evosweep.models.device import resolve_device
@@ -27,9 +28,9 @@ class RunParts:
     task: Task
     loaded: LoadedModel
     layout: LoraLayout
-    evaluator: PopulationEvaluator
+    evaluator: Evaluator
     initial_member: torch.Tensor  # (D,): the unchanged adapter, i.e. the base model's behaviour
-    algorithm: Any
+    algorithm: Algorithm
     prompts: PromptCoevolution | None  # prompts=coevolve, else None
 
     @property
@@ -56,6 +57,7 @@ def _wire(settings: RunSettings, generator: torch.Generator, task: Task, device:
     loaded = load_model(settings.model, device)
     layout = LoraLayout.from_model(loaded.model, settings.model.lora)
     lora = BatchedLora(loaded.model, layout)
+    evaluator: PopulationEvaluator
     if pool is None:
         evaluator = PopulationEvaluator(loaded, lora, settings.reward, settings.eval)
     else:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from evosweep.assemble import RunParts
 from evosweep.evaluation.heldout import check_heldout
 from evosweep.evaluation.measure_labels import measure_label
 from evosweep.report.plots import plot_fitness_curve
 from evosweep.report.summary import sample_table, summary_table
+from evosweep.settings.build import RunSettings
+from evosweep.tracking.mlflow_tracker import NullTracker
 
 
 def measure_rows(base: dict[str, float], measures: dict[str, float]) -> list[tuple[str, str]]:
@@ -22,9 +24,9 @@ def measure_rows(base: dict[str, float], measures: dict[str, float]) -> list[tup
     return rows
 
 
-def finish_run(settings: Any, output_dir: Path, parts: Any, history: list[dict[str, float]],
-               base: dict[str, float], tracker: Any, base_answers: list[str] | None = None) -> float:
-    """Record the final best (``parts``: a RunParts); print and log the summary; return the objective.
+def finish_run(settings: RunSettings, output_dir: Path, parts: RunParts, history: list[dict[str, float]],
+               base: dict[str, float], tracker: NullTracker, base_answers: list[str] | None = None) -> float:
+    """Record the final best; print and log the summary; return the objective.
 
     ``base_answers``: the base model's greedy held-out answers from the run's start (None:
     generate them again)."""
@@ -49,7 +51,7 @@ def finish_run(settings: Any, output_dir: Path, parts: Any, history: list[dict[s
         before = parts.evaluator.greedy_answers(parts.initial_member, task.heldout)
     samples = sample_table([p.prompt for p in task.heldout], [p.reference for p in task.heldout],
                            before, final.answers)
-    population = getattr(settings.algorithm, "population_size", "-")
+    population = settings.algorithm.population_size
     rows = [
         ("task / reward", f"{task.name} / {type(settings.reward).__name__}"),
         ("algorithm", f"{settings.algorithm.name}, P={population}, {len(history)} generations"),

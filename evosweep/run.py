@@ -18,13 +18,14 @@ from tqdm.auto import tqdm
 from evosweep.assemble import assemble
 from evosweep.errors import TrackingError
 from evosweep.evaluation.heldout import HeldoutCheck, check_heldout
+from evosweep.evaluation.protocol import Evaluator
 from evosweep.finish import finish_run
 from evosweep.rewards.lifecycle import RunScopedReward
 from evosweep.settings.build import RunSettings, build_settings, flat_params
 from evosweep.tasks.minibatch import TrainBatches
 from evosweep.tracking.checkpoint import capture_rng, restore_rng, resumable_checkpoint, save_checkpoint
 from evosweep.tracking.datasets import task_datasets
-from evosweep.tracking.mlflow_tracker import make_tracker
+from evosweep.tracking.mlflow_tracker import NullTracker, make_tracker
 from evosweep.tracking.provenance import default_run_name, provenance_tags
 from evosweep.tracking.relog import log_generation, relog_missing
 
@@ -55,7 +56,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
     # the study and the tracking store first: one that does not answer fails before the model loads
     reporter = _trial_reporter(settings)
     if settings.tracking.run_name is None:  # the runs table shows es-fr_en-s0, not a random slug
-        settings.tracking.run_name = default_run_name(getattr(settings.algorithm, "name", "run"),
+        settings.tracking.run_name = default_run_name(settings.algorithm.name,
                                                       settings.task.name, settings.seed)
     tracker = make_tracker(settings.tracking)
     parts = assemble(settings, seed_everything(settings.seed))
@@ -125,7 +126,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
                                                                     train)
             evaluated = time.perf_counter()
             extra = {**algorithm.tell(evaluation.fitness), **prompt_metrics}
-            steps = algorithm.step_metrics() if hasattr(algorithm, "step_metrics") else []
+            steps = algorithm.step_metrics()
             heldout = None
             if heldout_due(generation, total, settings.eval.heldout_every):
                 stage(f"held-out check after generation {generation}")
@@ -181,11 +182,10 @@ def _no_stage(_stage: str) -> None:
     """Stages matter only to run-scoped rewards."""
 
 
-def _release(evaluator, reward: RunScopedReward | None, tracker) -> None:
+def _release(evaluator: Evaluator, reward: RunScopedReward | None, tracker: NullTracker) -> None:
     """Whatever ended the run: stop the evaluation workers (``eval.workers``), close a run-scoped
     reward and log its files (e.g. ratings.jsonl) as artifacts."""
-    if hasattr(evaluator, "close"):
-        evaluator.close()
+    evaluator.close()
     if reward is None:
         return
     for path in reward.close_run():

@@ -11,11 +11,14 @@ The cost, ``(P + K) x N`` reward evaluations, is logged in ``perf/reward_evals``
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from evosweep.algorithms.prompt_operators import TextOperators, vocabulary_from
 from evosweep.algorithms.prompt_population import PromptPopulation
-from evosweep.evaluation.evaluator import Evaluation, PopulationEvaluator
+from evosweep.evaluation.evaluator import Evaluation
+from evosweep.evaluation.protocol import Evaluator
 from evosweep.settings.prompts import PromptSettings
 from evosweep.tasks.pairs import Pair
 
@@ -26,7 +29,7 @@ REWRITE_ASK = "Rewrite this instruction so that it is clear and short:\n{text}"
 class PromptCoevolution:
     """The prompt side of a run: its population, its joint evaluation, its rewrites."""
 
-    def __init__(self, population: PromptPopulation, evaluator: PopulationEvaluator,
+    def __init__(self, population: PromptPopulation, evaluator: Evaluator,
                  base_member: torch.Tensor) -> None:
         self.population = population
         self.evaluator = evaluator
@@ -34,7 +37,7 @@ class PromptCoevolution:
 
     @classmethod
     def build(cls, settings: PromptSettings, operators: TextOperators, system_prompt: str | None,
-              train: list[Pair], evaluator: PopulationEvaluator, base_member: torch.Tensor,
+              train: list[Pair], evaluator: Evaluator, base_member: torch.Tensor,
               seed: int) -> PromptCoevolution | None:
         """None when ``prompts.evolve`` is false: the run is exactly what it was without prompts."""
         if not settings.evolve:
@@ -69,8 +72,8 @@ class PromptCoevolution:
         lines = [line.strip().strip('"').strip() for line in answer.splitlines() if line.strip()]
         return lines[0] if lines else text
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return self.population.state_dict()
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         self.population.load_state_dict(state)

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
+from evosweep.algorithms.context import AlgorithmContext
 from evosweep.algorithms.evolved import check_evolve, evolved_mask, restrict
+from evosweep.algorithms.schedules import Schedule
 from evosweep.algorithms.shaping import SHAPINGS, failed_last, shape_fitness
 from evosweep.errors import ConfigError
 from evosweep.seeds import draw_seeds
@@ -58,7 +61,7 @@ class ESConfig:
         if self.population_size < 2:
             raise ConfigError("algorithm.population_size", "ES needs at least 2 members to rank")
 
-    def build(self, context) -> EvolutionStrategy:
+    def build(self, context: AlgorithmContext) -> EvolutionStrategy:
         """The ES around the run's initial adapter; ``context.schedule`` drives sigma."""
         return EvolutionStrategy(self, context.initial_member, context.schedule, context.generator,
                                  evolved_mask(self.evolve, context.layout))
@@ -72,7 +75,7 @@ def seeded_noise(seed: int, dim: int) -> torch.Tensor:
 class EvolutionStrategy:
     """ask() -> perturbations of the center ``(P, D)``; tell(fitness) steps the center."""
 
-    def __init__(self, config: ESConfig, initial_member: torch.Tensor, schedule,
+    def __init__(self, config: ESConfig, initial_member: torch.Tensor, schedule: Schedule,
                  generator: torch.Generator, mask: torch.Tensor | None = None) -> None:
         self.config = config
         self.mask = mask  # (D,) entries that evolve (algorithm.evolve), None = all
@@ -136,11 +139,15 @@ class EvolutionStrategy:
             "es/success_rate": success,
         }
 
+    def step_metrics(self) -> list[dict[str, float]]:
+        """No inner steps: every metric comes from :meth:`tell`."""
+        return []
+
     def best_member(self) -> torch.Tensor:
         """The center ``theta``, ``(D,)``: ES's current solution."""
         return self.center.detach().clone()
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return {
             "center": self.center.detach().clone(),
             "optimizer": copy.deepcopy(self.optimizer.state_dict()),
@@ -151,7 +158,7 @@ class EvolutionStrategy:
             "schedule": self.schedule.state_dict(),
         }
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         with torch.no_grad():
             self.center.copy_(state["center"])
         self.optimizer.load_state_dict(state["optimizer"])

@@ -8,9 +8,14 @@ does nothing to first order while B is still 0.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from evosweep.settings.checks import require_choice
+
+if TYPE_CHECKING:
+    from evosweep.lora.layout import LoraLayout
 
 EVOLVE_CHOICES = ("all", "lora_b")
 
@@ -20,9 +25,15 @@ def check_evolve(value: str) -> None:
     require_choice("algorithm.evolve", value, EVOLVE_CHOICES)
 
 
-def evolved_mask(evolve: str, layout) -> torch.Tensor | None:
-    """``(D,)`` bools of the entries that evolve, or None for all of them (``layout``: LoraLayout)."""
-    return layout.b_mask() if evolve == "lora_b" else None
+def evolved_mask(evolve: str, layout: LoraLayout | None) -> torch.Tensor | None:
+    """``(D,)`` bools of the entries that evolve, or None for all of them.
+
+    ``lora_b`` needs the ``layout`` (where the B entries lie)."""
+    if evolve != "lora_b":
+        return None
+    if layout is None:
+        raise ValueError("algorithm.evolve=lora_b needs the LoRA layout: the context has none")
+    return layout.b_mask()
 
 
 def restrict(noise: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:

@@ -4,14 +4,22 @@ Gaussian mutation, on a population held as one ``(P, D)`` tensor."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import torch
 
+from evosweep.algorithms.context import AlgorithmContext
 from evosweep.algorithms.evolved import check_evolve, evolved_mask, restrict
-from evosweep.algorithms.operators.crossover import bind_layout
+from evosweep.algorithms.operators.crossover import Crossover, bind_layout
+from evosweep.algorithms.operators.mutation import Mutation
+from evosweep.algorithms.operators.selection import Selection
+from evosweep.algorithms.schedules import Schedule
 from evosweep.algorithms.shaping import failed_last
 from evosweep.errors import ConfigError
 from evosweep.settings.checks import require_non_negative, require_positive
+
+if TYPE_CHECKING:
+    from evosweep.settings.build import RunSettings
 
 
 @dataclass
@@ -38,12 +46,12 @@ class GAConfig:
                 "the population needs room for at least one child",
             )
 
-    def check_run(self, settings) -> None:
-        """Cross-group checks against the other parts of the run (``settings``: RunSettings)."""
+    def check_run(self, settings: RunSettings) -> None:
+        """Cross-group checks against the other parts of the run."""
         settings.selection.check_population(self.population_size)
 
-    def build(self, context) -> GeneticAlgorithm:
-        """The GA with the run's operators (``context``: an AlgorithmContext)."""
+    def build(self, context: AlgorithmContext) -> GeneticAlgorithm:
+        """The GA with the run's operators."""
         bind_layout(context.crossover, context.layout)
         return GeneticAlgorithm(
             self, context.initial_member, context.selection, context.crossover,
@@ -59,10 +67,10 @@ class GeneticAlgorithm:
         self,
         config: GAConfig,
         initial_member: torch.Tensor,
-        selection,
-        crossover,
-        mutation,
-        schedule,
+        selection: Selection,
+        crossover: Crossover,
+        mutation: Mutation,
+        schedule: Schedule,
         generator: torch.Generator,
         mask: torch.Tensor | None = None,
     ) -> None:
@@ -124,11 +132,15 @@ class GeneticAlgorithm:
         self.generation += 1
         return {"schedule/mutation_scale": bred_with, "ga/success_rate": success}
 
+    def step_metrics(self) -> list[dict[str, float]]:
+        """No inner steps: every metric comes from :meth:`tell`."""
+        return []
+
     def best_member(self) -> torch.Tensor:
         """The best member found so far, ``(D,)``."""
         return self.best
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return {
             "population": self.population.clone(),
             "generation": self.generation,
@@ -139,7 +151,7 @@ class GeneticAlgorithm:
             "scale": self.scale,
         }
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         self.population = state["population"].clone()
         self.generation = state["generation"]
         self.best = state["best"].clone()

@@ -20,13 +20,17 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
+from evosweep.algorithms.context import AlgorithmContext
 from evosweep.algorithms.rollouts import Rollout, completion_logprobs, sample_rollout
 from evosweep.algorithms.shaping import failed_as_lowest
 from evosweep.errors import ConfigError
+from evosweep.rewards.protocol import Reward
 from evosweep.settings.checks import require_non_negative, require_positive
+from evosweep.tasks.pairs import Pair
 
 
 @dataclass
@@ -53,12 +57,12 @@ class PolicyGradientSettings:
                               f"must be >= 2 (advantages are relative to the group), got {self.group_size}")
 
 
-def as_rl_settings(rl: PolicyGradientSettings | dict) -> PolicyGradientSettings:
+def as_rl_settings(rl: PolicyGradientSettings | dict[str, Any]) -> PolicyGradientSettings:
     """``algorithm.rl`` as settings: the dict Hydra passes (conf/algorithm/rl/default.yaml), or as is."""
     return PolicyGradientSettings(**rl) if isinstance(rl, dict) else rl
 
 
-def require_text_reward(reward, algorithm: str) -> None:
+def require_text_reward(reward: Reward, algorithm: str) -> None:
     """Policy gradient scores sampled text: a teacher-forced reward cannot."""
     if getattr(reward, "teacher_forced", False):
         raise ConfigError(
@@ -100,14 +104,13 @@ def clipped_objective(new: torch.Tensor, old: torch.Tensor, reference: torch.Ten
 class PolicyGradientTrainer:
     """Holds the trainable adapter and its Adam state; ``train(steps)`` returns one dict a step."""
 
-    def __init__(self, settings: PolicyGradientSettings, context,
+    def __init__(self, settings: PolicyGradientSettings, context: AlgorithmContext,
                  mask: torch.Tensor | None = None) -> None:
         self.settings = settings
-        self.loaded = context.loaded
-        self.lora = context.lora
+        self.loaded, self.lora = context.model("policy gradient")
         self.pairs = context.train_pairs
-        self.eval = context.evaluator.settings
-        self.score = getattr(context.evaluator, "score_texts", None) or context.reward
+        evaluator, self.score = context.scoring("policy gradient")
+        self.eval = evaluator.settings
         self.generator = context.generator
         device = next(self.loaded.model.parameters()).device
         self.policy = torch.nn.Parameter(context.initial_member.clone().float().to(device))  # (D,)
@@ -129,7 +132,7 @@ class PolicyGradientTrainer:
         """``steps`` policy-gradient steps: one dict each (``rl/step``, ``rl/loss``, ``rl/kl``, ...)."""
         return [self.step() for _ in range(steps)]
 
-    def _rewards(self, rollout: Rollout, batch) -> torch.Tensor:
+    def _rewards(self, rollout: Rollout, batch: list[Pair]) -> torch.Tensor:
         group = self.settings.group_size
         references = [pair.reference for pair in batch for _ in range(group)]
         prompts = [pair.prompt for pair in batch for _ in range(group)]
@@ -157,7 +160,7 @@ class PolicyGradientTrainer:
                                            settings.clip, settings.kl_coef)
             self.optimizer.zero_grad()
             loss.backward()
-            if self.mask is not None:  # entries outside algorithm.evolve keep a zero gradient
+            if self.mask is not None and self.policy.grad is not None:  # outside algorithm.evolve: zero
                 self.policy.grad.mul_(self.mask)
             if settings.max_grad_norm > 0:
                 torch.nn.utils.clip_grad_norm_([self.policy], settings.max_grad_norm)
@@ -174,11 +177,11 @@ class PolicyGradientTrainer:
             "rl/clip_fraction": sum(clipped) / len(clipped),
         }
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return {"policy": self.policy.detach().clone(), "steps_done": self.steps_done,
                 "optimizer": copy.deepcopy(self.optimizer.state_dict())}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         self.load_member(state["policy"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.steps_done = state["steps_done"]

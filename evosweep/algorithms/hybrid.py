@@ -10,9 +10,11 @@ after the last generation: its member would never be scored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import torch
 
+from evosweep.algorithms.context import AlgorithmContext
 from evosweep.algorithms.evolved import evolved_mask
 from evosweep.algorithms.ga import GAConfig, GeneticAlgorithm
 from evosweep.algorithms.grpo import (
@@ -21,8 +23,14 @@ from evosweep.algorithms.grpo import (
     as_rl_settings,
     require_text_reward,
 )
-from evosweep.algorithms.operators.crossover import bind_layout
+from evosweep.algorithms.operators.crossover import Crossover, bind_layout
+from evosweep.algorithms.operators.mutation import Mutation
+from evosweep.algorithms.operators.selection import Selection
+from evosweep.algorithms.schedules import Schedule
 from evosweep.settings.checks import require_positive
+
+if TYPE_CHECKING:
+    from evosweep.settings.build import RunSettings
 
 
 @dataclass
@@ -45,11 +53,11 @@ class HybridConfig(GAConfig):
         require_positive("algorithm.rl_every", self.rl_every)
         require_positive("algorithm.rl_steps", self.rl_steps)
 
-    def check_run(self, settings) -> None:
+    def check_run(self, settings: RunSettings) -> None:
         super().check_run(settings)
         require_text_reward(settings.reward, self.name)
 
-    def build(self, context) -> HybridAlgorithm:
+    def build(self, context: AlgorithmContext) -> HybridAlgorithm:
         bind_layout(context.crossover, context.layout)
         mask = evolved_mask(self.evolve, context.layout)  # the RL steps move only what evolves
         return HybridAlgorithm(
@@ -62,9 +70,11 @@ class HybridConfig(GAConfig):
 class HybridAlgorithm(GeneticAlgorithm):
     """The GA; every ``rl_every`` generations the polished elite replaces the last child."""
 
-    def __init__(self, config: HybridConfig, initial_member: torch.Tensor, selection, crossover,
-                 mutation, schedule, generator: torch.Generator, trainer: PolicyGradientTrainer,
-                 mask: torch.Tensor | None = None) -> None:
+    config: HybridConfig
+
+    def __init__(self, config: HybridConfig, initial_member: torch.Tensor, selection: Selection,
+                 crossover: Crossover, mutation: Mutation, schedule: Schedule, generator: torch.Generator,
+                 trainer: PolicyGradientTrainer, mask: torch.Tensor | None = None) -> None:
         super().__init__(config, initial_member, selection, crossover, mutation, schedule, generator, mask)
         self.trainer = trainer
         self.last_steps: list[dict[str, float]] = []
@@ -84,9 +94,9 @@ class HybridAlgorithm(GeneticAlgorithm):
         """The RL steps of the last ``tell()`` (empty between RL generations)."""
         return self.last_steps
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return {**super().state_dict(), "trainer": self.trainer.state_dict()}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self.trainer.load_state_dict(state["trainer"])

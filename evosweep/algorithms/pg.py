@@ -9,9 +9,11 @@ completions count as reward evaluations (``perf/rl_reward_evals``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import torch
 
+from evosweep.algorithms.context import AlgorithmContext
 from evosweep.algorithms.grpo import (
     PolicyGradientSettings,
     PolicyGradientTrainer,
@@ -20,6 +22,9 @@ from evosweep.algorithms.grpo import (
 )
 from evosweep.errors import ConfigError
 from evosweep.settings.checks import require_positive
+
+if TYPE_CHECKING:
+    from evosweep.settings.build import RunSettings
 
 
 @dataclass
@@ -40,10 +45,10 @@ class PGConfig:
         require_positive("algorithm.generations", self.generations)
         require_positive("algorithm.steps_per_generation", self.steps_per_generation)
 
-    def check_run(self, settings) -> None:
+    def check_run(self, settings: RunSettings) -> None:
         require_text_reward(settings.reward, self.name)
 
-    def build(self, context) -> PolicyGradientAlgorithm:
+    def build(self, context: AlgorithmContext) -> PolicyGradientAlgorithm:
         return PolicyGradientAlgorithm(self, PolicyGradientTrainer(self.rl, context), context.generator)
 
 
@@ -75,11 +80,11 @@ class PolicyGradientAlgorithm:
         """The adapter after the last step, ``(D,)``."""
         return self.trainer.policy.detach().clone()
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return {"generation": self.generation, "trainer": self.trainer.state_dict(),
                 "generator": self.generator.get_state()}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         self.generation = state["generation"]
         self.trainer.load_state_dict(state["trainer"])
         self.generator.set_state(state["generator"])

@@ -9,9 +9,26 @@ last generation's new candidates that beat the best fitness seen before
 from __future__ import annotations
 
 import math
+from typing import Any, Protocol
 
 from evosweep.errors import ConfigError
 from evosweep.settings.checks import require_positive, require_unit_interval
+
+
+class Schedule(Protocol):
+    """``schedule``: a factor per generation, feedback from each, and checkpointed state."""
+
+    def factor(self, generation: int, total: int) -> float:
+        """The factor for breeding ``generation`` of ``total``."""
+        ...
+
+    def observe(self, success_rate: float) -> None:
+        """The share of the last generation's new candidates that beat the best before them."""
+        ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
 
 def _progress(generation: int, total: int) -> float:
@@ -28,10 +45,10 @@ class ConstantSchedule:
     def observe(self, success_rate: float) -> None:
         """Feedback from the last generation (used by adaptive schedules only)."""
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return {}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         pass
 
 
@@ -100,8 +117,8 @@ class OneFifthRule(ConstantSchedule):
             self.current /= self.step
         self.current = min(self.max_factor, max(self.min_factor, self.current))
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return {"current": self.current}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         self.current = float(state["current"])

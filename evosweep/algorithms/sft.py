@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
+from evosweep.algorithms.context import AlgorithmContext
 from evosweep.errors import ConfigError
 from evosweep.evaluation.logprobs import next_token_logprobs
 from evosweep.evaluation.prompts import encode_targets
 from evosweep.settings.checks import require_non_negative, require_positive
+from evosweep.tasks.pairs import Pair
 
 
 @dataclass
@@ -47,17 +50,16 @@ class SFTConfig:
         if self.batch_size is not None:
             require_positive("algorithm.batch_size", self.batch_size)
 
-    def build(self, context) -> SupervisedFineTuning:
+    def build(self, context: AlgorithmContext) -> SupervisedFineTuning:
         return SupervisedFineTuning(self, context)
 
 
 class SupervisedFineTuning:
     """ask() -> the adapter ``(1, D)``; tell() -> ``steps_per_generation`` Adam steps."""
 
-    def __init__(self, config: SFTConfig, context) -> None:
+    def __init__(self, config: SFTConfig, context: AlgorithmContext) -> None:
         self.config = config
-        self.loaded = context.loaded
-        self.lora = context.lora
+        self.loaded, self.lora = context.model("algorithm=sft")
         self.pairs = context.train_pairs
         self.generator = context.generator
         device = next(self.loaded.model.parameters()).device
@@ -69,9 +71,9 @@ class SupervisedFineTuning:
     def ask(self) -> torch.Tensor:
         return self.policy.detach().clone()[None]
 
-    def _batch(self) -> list:
+    def _batch(self) -> list[Pair]:
         size = self.config.batch_size or len(self.pairs)
-        chosen = []
+        chosen: list[int] = []
         while len(chosen) < min(size, len(self.pairs)):
             if not self.order:
                 self.order = torch.randperm(len(self.pairs), generator=self.generator).tolist()
@@ -101,16 +103,20 @@ class SupervisedFineTuning:
         self.generation += 1
         return {"sft/loss": sum(losses) / len(losses), "perf/train_tokens": float(sum(tokens))}
 
+    def step_metrics(self) -> list[dict[str, float]]:
+        """No per-step rows: the mean loss of the last :meth:`tell` is one of its metrics."""
+        return []
+
     def best_member(self) -> torch.Tensor:
         """The adapter after the last step, ``(D,)``."""
         return self.policy.detach().clone()
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         return {"policy": self.policy.detach().clone(), "generation": self.generation,
                 "optimizer": copy.deepcopy(self.optimizer.state_dict()), "order": list(self.order),
                 "generator": self.generator.get_state()}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         with torch.no_grad():
             self.policy.copy_(state["policy"])
         self.optimizer.load_state_dict(state["optimizer"])

@@ -24,9 +24,9 @@ from evosweep.evaluation.evaluator import PopulationEvaluator
 from evosweep.lora.batched import BatchedLora
 from evosweep.lora.layout import LoraLayout
 from evosweep.models.loading import LoadedModel
-from evosweep.settings.build import build
 from evosweep.settings.conf_dir import CONF_DIR
 from evosweep.settings.evaluation import EvalSettings
+from evosweep.settings.instantiate import build
 from evosweep.settings.model import ModelSettings
 from evosweep.tasks.pairs import Pair
 

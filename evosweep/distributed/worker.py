@@ -51,7 +51,7 @@ class EvaluationWorker:
         from evosweep.lora.layout import LoraLayout
         from evosweep.models.device import resolve_device
         from evosweep.models.loading import load_model
-        from evosweep.settings.build import build
+        from evosweep.settings.instantiate import build
 
         self.device = resolve_device(spec.device)
         loaded = load_model(spec.model, self.device)

@@ -55,6 +55,9 @@ class PopulationEvaluator:
         # frozen decoder layers below the first adapter: computed once for all members
         self.bottom = SharedBottom.for_layout(lora.layout) if settings.share_bottom else None
 
+    def close(self) -> None:
+        """Nothing to release in this process (:class:`PooledEvaluator` stops its workers)."""
+
     @torch.inference_mode()
     def evaluate(self, population: torch.Tensor, pairs: list[Pair],
                  instructions: list[str] | None = None) -> Evaluation:

@@ -8,7 +8,7 @@ import torch
 
 from evosweep.evaluation.answers import answer_measures, exact_share, mean_words
 from evosweep.evaluation.divergence import kl_to_base
-from evosweep.evaluation.evaluator import PopulationEvaluator
+from evosweep.evaluation.protocol import Evaluator
 from evosweep.tasks.pairs import Pair
 
 
@@ -30,7 +30,7 @@ class HeldoutCheck:
                 **{f"{prefix}{name}": value for name, value in self.measures.items()}}
 
 
-def check_heldout(evaluator: PopulationEvaluator, member: torch.Tensor, pairs: list[Pair],
+def check_heldout(evaluator: Evaluator, member: torch.Tensor, pairs: list[Pair],
                   instruction: str | None = None, task_name: str = "") -> HeldoutCheck:
     """Score ``member`` (``(D,)``) on ``pairs`` and read its greedy answers.
 

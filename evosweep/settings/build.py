@@ -8,14 +8,20 @@ anywhere surfaces as one :class:`ConfigError`, never an instantiate traceback.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from hydra.errors import InstantiationException
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from evosweep.errors import ConfigError, EvosweepError
+from evosweep.algorithms.operators.crossover import Crossover
+from evosweep.algorithms.operators.mutation import Mutation
+from evosweep.algorithms.operators.selection import Selection
+from evosweep.algorithms.prompt_operators import TextOperators
+from evosweep.algorithms.protocol import AlgorithmConfig
+from evosweep.algorithms.schedules import Schedule
+from evosweep.errors import ConfigError
+from evosweep.rewards.protocol import Reward
 from evosweep.settings.evaluation import EvalSettings
+from evosweep.settings.instantiate import build
 from evosweep.settings.model import ModelSettings
 from evosweep.settings.prompts import PromptSettings
 from evosweep.settings.task import TaskSettings
@@ -35,36 +41,25 @@ class RunSettings:
     task: TaskSettings
     eval: EvalSettings
     tracking: TrackingSettings
-    algorithm: Any
-    reward: Any
-    selection: Any
-    crossover: Any
-    mutation: Any
-    schedule: Any
+    algorithm: AlgorithmConfig
+    reward: Reward
+    selection: Selection
+    crossover: Crossover
+    mutation: Mutation
+    schedule: Schedule
     prompts: PromptSettings
-    text_operators: Any
-    optuna_trial: dict | None
+    text_operators: TextOperators | None
+    optuna_trial: dict[str, Any] | None
     # the reward's config node, resolved: evaluation workers (eval.workers) build their own
-    reward_config: dict | None = None
+    reward_config: dict[str, Any] | None = None
 
 
-def _root_cause(error: BaseException) -> BaseException:
-    while isinstance(error, InstantiationException) and error.__cause__ is not None:
-        error = error.__cause__
-    return error
+@runtime_checkable
+class ChecksRun(Protocol):
+    """An algorithm config with rules across config groups (e.g. RL needs a text reward)."""
 
-
-def build(group: str, node: DictConfig) -> Any:
-    """Instantiate ``node`` (a ``_target_`` config); errors name the group."""
-    try:
-        return instantiate(node, _convert_="all")
-    except InstantiationException as error:
-        cause = _root_cause(error)
-        if isinstance(cause, EvosweepError):
-            raise cause from None
-        if isinstance(cause, TypeError):
-            raise ConfigError(group, f"{cause}") from None
-        raise ConfigError(group, f"could not be built: {cause}") from None
+    def check_run(self, settings: RunSettings) -> None:
+        """Raise :class:`~evosweep.errors.ConfigError` when the other settings do not fit."""
 
 
 def _plain(group: str, cls: type, node: DictConfig) -> Any:
@@ -110,9 +105,8 @@ def build_settings(cfg: DictConfig) -> RunSettings:
     if settings.prompts.evolve and settings.text_operators is None:
         raise ConfigError("operators.text", "prompts=coevolve needs operators/text in the defaults")
     # cross-group rules (tournament vs population, RL needs a text reward, ...)
-    check_run = getattr(settings.algorithm, "check_run", None)
-    if check_run is not None:
-        check_run(settings)
+    if isinstance(settings.algorithm, ChecksRun):
+        settings.algorithm.check_run(settings)
     return settings
 
 

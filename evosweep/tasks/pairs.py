@@ -92,7 +92,7 @@ def _inline(pairs: list[dict], field_name: str) -> list[Pair]:
 def load_task(settings: TaskSettings) -> Task:
     """Load train and held-out pairs; with no held-out source, held-out = train."""
     if settings.generator is not None:
-        from evosweep.settings.build import build  # config imports this module
+        from evosweep.settings.instantiate import build
 
         train, heldout = build("task.generator", settings.generator)
     else:

@@ -15,6 +15,13 @@ if TYPE_CHECKING:
     from evosweep.lora.layout import LoraLayout
 
 
+class Crossover(Protocol):
+    """``operators.crossover``: children ``(C, D)`` from two parent batches ``(C, D)``."""
+
+    def __call__(self, first: torch.Tensor, second: torch.Tensor,
+                 generator: torch.Generator) -> torch.Tensor: ...
+
+
 @runtime_checkable
 class NeedsLayout(Protocol):
     """A crossover that cuts members along the LoRA matrices: it learns them from the layout."""
@@ -23,9 +30,11 @@ class NeedsLayout(Protocol):
         """Learn where each LoRA matrix lies in the flat ``(D,)`` member."""
 
 
-def bind_layout(crossover: object, layout: LoraLayout) -> None:
+def bind_layout(crossover: object, layout: LoraLayout | None) -> None:
     """Give ``crossover`` the run's layout if it needs one (:class:`NeedsLayout`); others ignore it."""
     if isinstance(crossover, NeedsLayout):
+        if layout is None:
+            raise ValueError(f"{type(crossover).__name__} cuts along the LoRA matrices: no layout given")
         crossover.bind(layout)
 
 

@@ -6,9 +6,17 @@ schedule's factor for the generation.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import torch
 
 from evosweep.settings.checks import require_unit_interval
+
+
+class Mutation(Protocol):
+    """``operators.mutation``: mutated children ``(C, D)`` at ``scale``."""
+
+    def __call__(self, children: torch.Tensor, scale: float, generator: torch.Generator) -> torch.Tensor: ...
 
 
 class GaussianMutation:

@@ -7,11 +7,23 @@ combination fails at start-up.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import torch
 
 from evosweep.algorithms.shaping import failed_last, tied_ranks
 from evosweep.errors import ConfigError
 from evosweep.settings.checks import require_positive
+
+
+class Selection(Protocol):
+    """``operators.selection``: parent indices ``(count,)`` from fitness ``(P,)``."""
+
+    def check_population(self, population_size: int) -> None:
+        """Raise a ConfigError when it cannot work on ``population_size`` members."""
+        ...
+
+    def __call__(self, fitness: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor: ...
 
 
 def _require_at_most_population(field: str, value: int, population_size: int) -> None:

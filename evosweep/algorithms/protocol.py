@@ -1,0 +1,58 @@
+"""What the run loop calls on an algorithm, and on the config that builds it.
+
+A config group ``conf/algorithm/NAME.yaml`` names an :class:`AlgorithmConfig` by its
+``_target_``; the run builds it with ``config.build(context)`` and then, each generation,
+``ask()``, scores the members, ``tell(fitness)`` and ``step_metrics()``.
+See docs/guides/own-algorithm.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import torch
+
+from evosweep.algorithms.context import AlgorithmContext
+
+
+class Algorithm(Protocol):
+    """A search over flat LoRA members ``(D,)``; its whole state fits in :meth:`state_dict`."""
+
+    generation: int  # generations told so far: the run resumes from here
+
+    def ask(self) -> torch.Tensor:
+        """The members to score this generation, ``(P, D)``."""
+        ...
+
+    def tell(self, fitness: torch.Tensor) -> dict[str, float]:
+        """Take the asked members' fitness ``(P,)`` (NaN: the reward failed); return extra metrics."""
+        ...
+
+    def step_metrics(self) -> list[dict[str, float]]:
+        """One dict per inner step of the last :meth:`tell` (RL steps), logged at ``rl/step``; else []."""
+        ...
+
+    def best_member(self) -> torch.Tensor:
+        """The member the held-out checks score and the run saves, ``(D,)``."""
+        ...
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything to resume from (tensors, numbers, generator states)."""
+        ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        ...
+
+
+class AlgorithmConfig(Protocol):
+    """``algorithm=NAME``: the validated fields of the config group and the factory."""
+
+    name: str
+    population_size: int
+    generations: int
+
+    def build(self, context: AlgorithmContext) -> Algorithm:
+        """The algorithm, from the run's initial member, generator, operators and model."""
+        ...
+
