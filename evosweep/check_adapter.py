@@ -19,6 +19,7 @@ from peft import PeftModel
 
 from evosweep.evaluation.answers import exact_share
 from evosweep.evaluation.prompts import encode_prompts
+from evosweep.models.generates import text_generator
 from evosweep.models.loading import LoadedModel, load_model
 from evosweep.settings.model_conf import model_settings
 from evosweep.tasks.pairs import Pair, load_jsonl
@@ -39,8 +40,9 @@ def greedy_answers(loaded: LoadedModel, model: torch.nn.Module, pairs: list[Pair
                    max_new_tokens: int) -> AnswerSheet:
     """``model``'s greedy answer to every prompt, formatted as ``loaded`` formats prompts."""
     encoded = encode_prompts(loaded, pairs, next(model.parameters()).device)
-    out = model.generate(**encoded, max_new_tokens=max_new_tokens, do_sample=False, temperature=None,
-                         top_p=None, top_k=None, pad_token_id=loaded.tokenizer.pad_token_id)
+    out = text_generator(model).generate(**encoded, max_new_tokens=max_new_tokens, do_sample=False,
+                                         temperature=None, top_p=None, top_k=None,
+                                         pad_token_id=loaded.tokenizer.pad_token_id)
     texts = loaded.tokenizer.batch_decode(out[:, encoded["input_ids"].shape[1]:], skip_special_tokens=True)
     answers = [text.strip() for text in texts]
     return AnswerSheet(answers, exact_share(answers, [pair.reference for pair in pairs]))

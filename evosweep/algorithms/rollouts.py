@@ -15,6 +15,9 @@ import torch
 
 from evosweep.evaluation.logprobs import next_token_logprobs
 from evosweep.evaluation.prompts import encode_prompts
+from evosweep.lora.batched import BatchedLora
+from evosweep.models.generates import text_generator
+from evosweep.models.loading import LoadedModel
 from evosweep.tasks.pairs import Pair
 
 
@@ -34,7 +37,7 @@ class Rollout:
         return self.sequences[:, self.prompt_length:]
 
 
-def _eos_ids(loaded) -> set[int]:
+def _eos_ids(loaded: LoadedModel) -> set[int]:
     ids = {loaded.tokenizer.eos_token_id}
     configured = getattr(loaded.model.generation_config, "eos_token_id", None)
     ids.update(configured if isinstance(configured, list) else [configured])
@@ -49,15 +52,15 @@ def completion_mask(completions: torch.Tensor, eos_ids: set[int]) -> torch.Tenso
 
 
 @torch.no_grad()
-def sample_rollout(loaded, lora, member: torch.Tensor, pairs: list[Pair], group_size: int,
-                   max_new_tokens: int, temperature: float, top_p: float) -> Rollout:
+def sample_rollout(loaded: LoadedModel, lora: BatchedLora, member: torch.Tensor, pairs: list[Pair],
+                   group_size: int, max_new_tokens: int, temperature: float, top_p: float) -> Rollout:
     """Sample ``group_size`` completions per prompt from ``member`` (``(D,)``) with torch's RNG."""
     model = loaded.model
     encoded = encode_prompts(loaded, pairs, member.device)
     ids = encoded["input_ids"].repeat_interleave(group_size, dim=0)  # (R, L)
     mask = encoded["attention_mask"].repeat_interleave(group_size, dim=0)
     with lora.members(member.detach()[None]):
-        out = model.generate(
+        out = text_generator(model).generate(
             input_ids=ids, attention_mask=mask, do_sample=True, temperature=temperature,
             top_p=top_p, top_k=0, max_new_tokens=max_new_tokens,
             pad_token_id=loaded.tokenizer.pad_token_id,
@@ -71,7 +74,7 @@ def sample_rollout(loaded, lora, member: torch.Tensor, pairs: list[Pair], group_
                    prompt_length=prompt_length, texts=[text.strip() for text in texts])
 
 
-def completion_logprobs(loaded, rollout: Rollout, temperature: float) -> torch.Tensor:
+def completion_logprobs(loaded: LoadedModel, rollout: Rollout, temperature: float) -> torch.Tensor:
     """log pi(token) of every sampled token under the model as set now: ``(R, T)``.
 
     Positions follow the attention mask as in ``generate`` (left padding), and

@@ -13,6 +13,7 @@ import argparse
 import os
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from omegaconf import OmegaConf
@@ -25,6 +26,7 @@ from evosweep.lora.batched import BatchedLora
 from evosweep.lora.layout import LoraLayout
 from evosweep.models.loading import LoadedModel
 from evosweep.settings.conf_dir import CONF_DIR
+from evosweep.settings.containers import resolved_dict
 from evosweep.settings.evaluation import EvalSettings
 from evosweep.settings.instantiate import build
 from evosweep.settings.model import ModelSettings
@@ -50,9 +52,9 @@ class WorkersRow:
         return None if self.compute_s is None else self.generation_s - self.compute_s
 
 
-def reward_config(name: str) -> dict:
+def reward_config(name: str) -> dict[str, Any]:
     """A conf/reward entry as a plain dict (what each worker builds its reward from)."""
-    return OmegaConf.to_container(OmegaConf.load(CONF_DIR / "reward" / f"{name}.yaml"), resolve=True)
+    return resolved_dict(OmegaConf.load(CONF_DIR / "reward" / f"{name}.yaml"))
 
 
 def time_generation(evaluator: PopulationEvaluator, population: torch.Tensor, pairs: list[Pair],

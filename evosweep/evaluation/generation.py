@@ -7,11 +7,12 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import torch
-from torch import nn
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from evosweep.evaluation.grid import chunk_grid, grid_rows
 from evosweep.evaluation.prompt_head import prefill_prompts
 from evosweep.evaluation.shared_bottom import SharedBottom
+from evosweep.models.generates import text_generator
 from evosweep.settings.evaluation import EvalSettings
 
 #: chunk_context(members, prompts) -> a context manager yielding extra ``generate`` kwargs
@@ -38,9 +39,10 @@ def generation_kwargs(settings: EvalSettings, pad_token_id: int) -> dict[str, An
     return kwargs
 
 
-def generate_grid(model: nn.Module, tokenizer, encoded: dict[str, torch.Tensor], members: int,
-                  batch_size: int, kwargs: dict[str, Any], chunk_context: ChunkContext = no_chunk_context,
-                  head: torch.Tensor | None = None, bottom: SharedBottom | None = None) -> list[list[str]]:
+def generate_grid(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
+                  encoded: dict[str, torch.Tensor], members: int, batch_size: int, kwargs: dict[str, Any],
+                  chunk_context: ChunkContext = no_chunk_context, head: torch.Tensor | None = None,
+                  bottom: SharedBottom | None = None) -> list[list[str]]:
     """Every member's answer to every encoded prompt: ``[P][N]`` stripped strings.
 
     ``encoded``: ``input_ids``/``attention_mask`` ``(N, L)``; ``head``: token ids all
@@ -54,7 +56,7 @@ def generate_grid(model: nn.Module, tokenizer, encoded: dict[str, torch.Tensor],
         count, n = chunk_members.stop - chunk_members.start, prompts.stop - prompts.start
         with torch.no_grad(), chunk_context(chunk_members, prompts) as extra:
             cache = prefill_prompts(model, head, rows, count, n, bottom)
-            out = model.generate(**rows, cache=cache, **kwargs, **extra)  # (p*n, L+T)
+            out = text_generator(model).generate(**rows, cache=cache, **kwargs, **extra)  # (p*n, L+T)
         decoded = tokenizer.batch_decode(out[:, prompt_len:], skip_special_tokens=True)
         for row, text in enumerate(decoded):
             texts[chunk_members.start + row // n][prompts.start + row % n] = text.strip()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
+from transformers import PreTrainedModel
 
 
-def next_token_distributions(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+def next_token_distributions(model: PreTrainedModel, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                              predicts: torch.Tensor, position_ids: torch.Tensor | None = None,
                              temperature: float = 1.0, cache=None) -> torch.Tensor:
     """log p(. | tokens <= t) over the vocabulary at every position ``t`` where ``predicts`` is true.
@@ -25,7 +25,7 @@ def next_token_distributions(model: nn.Module, input_ids: torch.Tensor, attentio
     return torch.log_softmax(logits, dim=-1)
 
 
-def next_token_logprobs(model: nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+def next_token_logprobs(model: PreTrainedModel, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                         predicts: torch.Tensor, position_ids: torch.Tensor | None = None,
                         temperature: float = 1.0, cache=None) -> torch.Tensor:
     """log p(token t+1 | tokens <= t) at every position ``t`` where ``predicts`` is true: ``(K,)``.

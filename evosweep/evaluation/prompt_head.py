@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
-from torch import nn
-from transformers import DynamicCache
+from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
 if TYPE_CHECKING:
     from evosweep.evaluation.shared_bottom import SharedBottom
@@ -42,7 +41,8 @@ def common_head_length(rows: list[list[int]]) -> int:
     return max(length, 0)
 
 
-def encode_shared_prefix(tokenizer, texts: list[str], add_special_tokens: bool) -> SharedPrefixPrompts:
+def encode_shared_prefix(tokenizer: PreTrainedTokenizerBase, texts: list[str],
+                         add_special_tokens: bool) -> SharedPrefixPrompts:
     """Tokenize ``texts`` and split off their common head; the rests are left-padded."""
     rows = [tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"] for text in texts]
     head = common_head_length(rows)
@@ -58,7 +58,8 @@ def encode_shared_prefix(tokenizer, texts: list[str], add_special_tokens: bool) 
     return SharedPrefixPrompts(torch.tensor(rows[0][:head], dtype=torch.long), ids, mask)
 
 
-def prefill_head(model: nn.Module, head: torch.Tensor, members: int, prompts: int) -> DynamicCache | None:
+def prefill_head(model: PreTrainedModel, head: torch.Tensor, members: int,
+                 prompts: int) -> DynamicCache | None:
     """The head's cache, computed on ``members`` rows and repeated for ``prompts`` rows each.
 
     Call inside ``BatchedLora.members`` so row ``m`` runs member ``m``; the result
@@ -73,7 +74,7 @@ def prefill_head(model: nn.Module, head: torch.Tensor, members: int, prompts: in
     return cache
 
 
-def prefill_prompts(model: nn.Module, head: torch.Tensor | None, rows: dict[str, torch.Tensor],
+def prefill_prompts(model: PreTrainedModel, head: torch.Tensor | None, rows: dict[str, torch.Tensor],
                     members: int, prompts: int, bottom: SharedBottom | None = None) -> DynamicCache | None:
     """The cache ``generate`` continues from: the shared head and, with a shared frozen
     ``bottom``, every prompt token but the last (so only decoding runs the bottom per member).

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from evosweep.errors import ConfigError, ModelLoadError
 from evosweep.models.tiny import TINY_BUILDERS, byte_level_tokenizer
@@ -23,7 +23,7 @@ class LoadedModel:
     """The frozen base model, its tokenizer, and how prompts are formatted."""
 
     model: PreTrainedModel
-    tokenizer: object
+    tokenizer: PreTrainedTokenizerBase
     settings: ModelSettings
     # an evolved prompt variant (prompts=coevolve) in place of model.system_prompt
     instruction: str | None = None
@@ -64,7 +64,7 @@ def resolve_package_path(name_or_path: str) -> str:
     return str(spec.submodule_search_locations[0])
 
 
-def _load_builtin(settings: ModelSettings) -> tuple[PreTrainedModel, object]:
+def _load_builtin(settings: ModelSettings) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     name = settings.name_or_path[len(BUILTIN_PREFIX):]
     if name not in TINY_BUILDERS:
         raise ConfigError(
@@ -74,7 +74,7 @@ def _load_builtin(settings: ModelSettings) -> tuple[PreTrainedModel, object]:
     return TINY_BUILDERS[name](), byte_level_tokenizer()
 
 
-def _load_pretrained(settings: ModelSettings) -> tuple[PreTrainedModel, object]:
+def _load_pretrained(settings: ModelSettings) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     location = settings.name_or_path
     if location.startswith(PACKAGE_PREFIX):
         location = resolve_package_path(location)

@@ -8,7 +8,7 @@ anywhere surfaces as one :class:`ConfigError`, never an instantiate traceback.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -20,12 +20,15 @@ from evosweep.algorithms.protocol import AlgorithmConfig
 from evosweep.algorithms.schedules import Schedule
 from evosweep.errors import ConfigError
 from evosweep.rewards.protocol import Reward
+from evosweep.settings.containers import resolved_dict
 from evosweep.settings.evaluation import EvalSettings
 from evosweep.settings.instantiate import build
 from evosweep.settings.model import ModelSettings
 from evosweep.settings.prompts import PromptSettings
 from evosweep.settings.task import TaskSettings
 from evosweep.settings.tracking import TrackingSettings
+
+Plain = TypeVar("Plain")
 
 
 @dataclass
@@ -62,9 +65,9 @@ class ChecksRun(Protocol):
         """Raise :class:`~evosweep.errors.ConfigError` when the other settings do not fit."""
 
 
-def _plain(group: str, cls: type, node: DictConfig) -> Any:
+def _plain(group: str, cls: type[Plain], node: DictConfig) -> Plain:
     """A dataclass from a plain config group; unknown keys are named."""
-    values = OmegaConf.to_container(node, resolve=True)
+    values = resolved_dict(node)
     try:
         return cls(**values)
     except TypeError as error:
@@ -76,7 +79,7 @@ def build_settings(cfg: DictConfig) -> RunSettings:
     for group in ("model", "task", "reward", "algorithm", "eval", "tracking", "schedule"):
         if group not in cfg:
             raise ConfigError(group, "missing from the config; add it to the defaults list")
-    operators = cfg.get("operators") or {}
+    operators: DictConfig = cfg.get("operators") or OmegaConf.create({})
     for part in ("selection", "crossover", "mutation"):
         if part not in operators:
             raise ConfigError(f"operators.{part}", f"missing; add operators/{part} to the defaults list")
@@ -98,9 +101,8 @@ def build_settings(cfg: DictConfig) -> RunSettings:
         schedule=build("schedule", cfg.schedule),
         prompts=_plain("prompts", PromptSettings, cfg.prompts) if "prompts" in cfg else PromptSettings(),
         text_operators=build("operators.text", operators.text) if "text" in operators else None,
-        optuna_trial=OmegaConf.to_container(cfg.optuna_trial, resolve=True)
-        if cfg.get("optuna_trial") is not None else None,
-        reward_config=OmegaConf.to_container(cfg.reward, resolve=True),
+        optuna_trial=resolved_dict(cfg.optuna_trial) if cfg.get("optuna_trial") is not None else None,
+        reward_config=resolved_dict(cfg.reward),
     )
     if settings.prompts.evolve and settings.text_operators is None:
         raise ConfigError("operators.text", "prompts=coevolve needs operators/text in the defaults")

@@ -7,6 +7,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from evosweep.settings.conf_dir import CONF_DIR
+from evosweep.settings.containers import resolved_dict
 from evosweep.settings.model import ModelSettings
 
 MODEL_CONF = CONF_DIR / "model"
@@ -18,4 +19,4 @@ def model_settings(name: str) -> ModelSettings:
     if not path.is_file():
         choices = ", ".join(sorted(p.stem for p in MODEL_CONF.glob("*.yaml")))
         raise SystemExit(f"no model config {path}; choose one of {choices}")
-    return ModelSettings(**OmegaConf.to_container(OmegaConf.load(path), resolve=True))
+    return ModelSettings(**resolved_dict(OmegaConf.load(path)))

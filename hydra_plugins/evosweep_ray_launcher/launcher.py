@@ -20,10 +20,11 @@ from hydra.core.utils import JobReturn, configure_log, filter_overrides, setup_g
 from hydra.errors import CompactHydraException
 from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, open_dict
 
 from evosweep.distributed.ray_session import ensure_ray
 from evosweep.errors import ConfigError
+from evosweep.settings.containers import resolved_dict
 
 from .lost_job import lost_job
 from .remote_job import run_remote_job
@@ -92,7 +93,7 @@ class EvosweepRayLauncher(Launcher):
 
     def _container(self, key: str) -> dict[str, Any]:
         node = self.ray_settings.get(key)
-        values = OmegaConf.to_container(node, resolve=True) if node is not None else {}
+        values = resolved_dict(node) if node is not None else {}
         return {name: value for name, value in values.items() if value is not None}
 
     def _job_config(self, overrides: Sequence[str], num: int) -> DictConfig:
