@@ -119,8 +119,9 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             started, started_cpu = time.perf_counter(), time.process_time()
             stage(f"generation {generation}")
             population, train = algorithm.ask(), batches.next()  # (P, D), N pairs
+            prompt_metrics: dict[str, float] = {}
             if parts.prompts is None:
-                evaluation, prompt_metrics = evaluator.evaluate(population, train), {}  # scores (P, N)
+                evaluation = evaluator.evaluate(population, train)  # scores (P, N)
             else:  # one pass: adapters with the best prompt, prompt variants with the best adapter
                 evaluation, prompt_metrics = parts.prompts.evaluate(population, algorithm.best_member(),
                                                                     train)

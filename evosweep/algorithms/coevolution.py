@@ -17,6 +17,7 @@ import torch
 
 from evosweep.algorithms.prompt_operators import TextOperators, vocabulary_from
 from evosweep.algorithms.prompt_population import PromptPopulation
+from evosweep.errors import ConfigError
 from evosweep.evaluation.evaluator import Evaluation
 from evosweep.evaluation.protocol import Evaluator
 from evosweep.settings.prompts import PromptSettings
@@ -36,12 +37,14 @@ class PromptCoevolution:
         self.base_member = base_member  # (D,): the unchanged adapter rewrites prompts
 
     @classmethod
-    def build(cls, settings: PromptSettings, operators: TextOperators, system_prompt: str | None,
+    def build(cls, settings: PromptSettings, operators: TextOperators | None, system_prompt: str | None,
               train: list[Pair], evaluator: Evaluator, base_member: torch.Tensor,
               seed: int) -> PromptCoevolution | None:
         """None when ``prompts.evolve`` is false: the run is exactly what it was without prompts."""
         if not settings.evolve:
             return None
+        if operators is None:
+            raise ConfigError("operators.text", "prompts=coevolve needs operators/text in the defaults")
         seed_prompt = settings.seed_prompt if settings.seed_prompt is not None else (system_prompt or "")
         vocabulary = vocabulary_from([pair.prompt for pair in train] + [seed_prompt])
         population = PromptPopulation(settings, operators, seed_prompt, vocabulary, seed)

@@ -13,6 +13,7 @@ times the likelihood reward's pass per LoRA layout (:mod:`evosweep.bench.likelih
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -141,7 +142,7 @@ def _fmt(value: float | None) -> str:
 
 def run_grid(contenders: Contenders, args: argparse.Namespace, methods: list[str]) -> dict[str, list[float]]:
     """Warm up once (2 tokens, seed loop on one prompt), then time ``args.repeats`` rounds."""
-    runs = {
+    runs: dict[str, Callable[[int], int]] = {
         "seed_loop": lambda tokens: contenders.seed_loop(tokens, args.seed_loop_members),
         "batched": contenders.batched,
         "plain": contenders.plain,
@@ -152,7 +153,8 @@ def run_grid(contenders: Contenders, args: argparse.Namespace, methods: list[str
             contenders.seed_loop(2, members=1, prompts=1)
         else:
             runs[name](2)
-    timed = {name: (lambda run=runs[name]: run(args.new_tokens)) for name in methods}
+    timed: dict[str, Callable[[], int]] = {name: functools.partial(runs[name], args.new_tokens)
+                                           for name in methods}
     return time_rounds(timed, args.repeats)
 
 

@@ -18,6 +18,7 @@ import copy
 import itertools
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import TypeVar
 
 import torch
 from peft import PeftModel, get_peft_model, set_peft_model_state_dict
@@ -28,6 +29,7 @@ from evosweep.evaluation.generation import generate_grid, generation_kwargs, no_
 from evosweep.evaluation.prompts import encode_prompts
 from evosweep.lora.batched import BatchedLora
 from evosweep.lora.layout import LoraLayout
+from evosweep.models.generates import LanguageModel
 from evosweep.models.loading import LoadedModel
 from evosweep.settings.evaluation import EvalSettings
 from evosweep.tasks.pairs import Pair
@@ -35,8 +37,10 @@ from evosweep.tasks.pairs import Pair
 METHODS = ("seed_loop", "batched", "plain", "peft_mixed")
 SEED_ADAPTER = "seed"
 
+Module = TypeVar("Module", bound=nn.Module)
 
-def shared_copy(model: nn.Module) -> nn.Module:
+
+def shared_copy(model: Module) -> Module:
     """A second module tree over the same parameter and buffer tensors (no weight copy)."""
     memo = {id(tensor): tensor for tensor in itertools.chain(model.parameters(), model.buffers())}
     return copy.deepcopy(model, memo)
@@ -80,7 +84,7 @@ class Contenders:
         self.evaluator.settings = replace(self.settings, max_new_tokens=new_tokens)
         return generation_kwargs(self.evaluator.settings, self.loaded.tokenizer.pad_token_id)
 
-    def _chunked(self, model: nn.Module, new_tokens: int, adapters: bool) -> int:
+    def _chunked(self, model: LanguageModel | None, new_tokens: int, adapters: bool) -> int:
         """The evaluator's chunks through ``model``; with ``adapters``, row i names its member."""
 
         @contextmanager
@@ -89,6 +93,8 @@ class Contenders:
             yield {"adapter_names": [f"m{m}" for m in range(members.start, members.stop)
                                      for _ in range(count)]}
 
+        if model is None:
+            raise ValueError("this method's model was not loaded (see Contenders(methods=...))")
         encoded = encode_prompts(self.loaded, self.pairs, self.evaluator._device)
         generate_grid(model, self.loaded.tokenizer, encoded, self.population.shape[0],
                       self.settings.batch_size, self._kwargs(new_tokens),
@@ -114,6 +120,8 @@ class Contenders:
         """``members`` x ``prompts`` evaluations, one member and one prompt at a time."""
         tokenizer, kwargs = self.loaded.tokenizer, self._kwargs(new_tokens)
         pairs = self.pairs[:prompts]
+        if self.peft is None:
+            raise ValueError("seed_loop's peft model was not loaded (see Contenders(methods=...))")
         for member in self.population[:members]:
             set_peft_model_state_dict(self.peft, self.layout.peft_state_dict(member),
                                       adapter_name=SEED_ADAPTER)

@@ -10,6 +10,7 @@ evaluator (``eval.workers=0``) on this process's threads, for reference.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -89,7 +90,7 @@ def run_workers(args: argparse.Namespace, settings: ModelSettings, loaded: Loade
     rows = [WorkersRow(0, *time_generation(local, population, pairs, args.repeats), evals, 0.0)]
     print(format_row(rows[-1]), flush=True)
     ray.init(num_cpus=max(args.workers), include_dashboard=False, object_store_memory=200_000_000,
-             logging_level="WARNING", log_to_driver=False)
+             logging_level=logging.WARNING, log_to_driver=False)
     try:
         spec = WorkerSpec(settings, eval_settings, config, "cuda" if args.gpus_per_worker else "cpu")
         for count in args.workers:

@@ -39,7 +39,8 @@ class WorkerPool:
         self._check_room(ray.cluster_resources(), workers, gpus_per_worker)
         actor = ray.remote(EvaluationWorker).options(
             num_cpus=1, num_gpus=gpus_per_worker, max_restarts=max_restarts, max_task_retries=max_restarts)
-        self.actors = [actor.remote(spec) for _ in range(workers)]  # they load the model meanwhile
+        # Ray ActorHandles; Any because ray types their methods as plain functions, not remote ones
+        self.actors: list[Any] = [actor.remote(spec) for _ in range(workers)]  # loading the model meanwhile
         self.max_restarts = max_restarts
         self.info: list[dict[str, Any]] = []
 

@@ -76,9 +76,10 @@ class PooledEvaluator(PopulationEvaluator):
         seed = int(draw_seeds(1)) if self.settings.do_sample else None
         results = self.last_results = self.pool.score(slices, pairs, seed)
         scores = torch.cat([torch.from_numpy(result.scores.copy()) for result in results])  # (P, N)
+        answered = [result.completions for result in results if result.completions is not None]
         completions = None
-        if all(result.completions is not None for result in results):
-            completions = [answers for result in results for answers in result.completions]
+        if len(answered) == len(results):
+            completions = [answers for part in answered for answers in part]
         if self.score_texts is not None:  # for the all-members-failed message in evaluate()
             self.score_texts.last_error = next((r.reward_error for r in results if r.reward_error), None)
         return Evaluation(scores=scores, completions=completions)

@@ -138,6 +138,8 @@ class PopulationEvaluator:
 
     def _generate_and_score(self, population: torch.Tensor, pairs: list[Pair],
                             loaded: LoadedModel) -> Evaluation:
+        if self.score_texts is None:
+            raise TypeError(f"{type(self.reward).__name__} is teacher-forced: it scores no texts")
         texts = self.generate(population, pairs, loaded)
         flat = [text for member in texts for text in member]
         references = [pair.reference for pair in pairs] * population.shape[0]

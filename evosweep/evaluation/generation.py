@@ -7,12 +7,12 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
 from evosweep.evaluation.grid import chunk_grid, grid_rows
 from evosweep.evaluation.prompt_head import prefill_prompts
 from evosweep.evaluation.shared_bottom import SharedBottom
-from evosweep.models.generates import text_generator
+from evosweep.models.generates import LanguageModel, text_generator
 from evosweep.settings.evaluation import EvalSettings
 
 #: chunk_context(members, prompts) -> a context manager yielding extra ``generate`` kwargs
@@ -39,7 +39,7 @@ def generation_kwargs(settings: EvalSettings, pad_token_id: int) -> dict[str, An
     return kwargs
 
 
-def generate_grid(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
+def generate_grid(model: LanguageModel, tokenizer: PreTrainedTokenizerBase,
                   encoded: dict[str, torch.Tensor], members: int, batch_size: int, kwargs: dict[str, Any],
                   chunk_context: ChunkContext = no_chunk_context, head: torch.Tensor | None = None,
                   bottom: SharedBottom | None = None) -> list[list[str]]:

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
-from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import DynamicCache, PreTrainedTokenizerBase
+
+from evosweep.models.generates import LanguageModel
 
 if TYPE_CHECKING:
     from evosweep.evaluation.shared_bottom import SharedBottom
@@ -58,7 +60,7 @@ def encode_shared_prefix(tokenizer: PreTrainedTokenizerBase, texts: list[str],
     return SharedPrefixPrompts(torch.tensor(rows[0][:head], dtype=torch.long), ids, mask)
 
 
-def prefill_head(model: PreTrainedModel, head: torch.Tensor, members: int,
+def prefill_head(model: LanguageModel, head: torch.Tensor, members: int,
                  prompts: int) -> DynamicCache | None:
     """The head's cache, computed on ``members`` rows and repeated for ``prompts`` rows each.
 
@@ -74,7 +76,7 @@ def prefill_head(model: PreTrainedModel, head: torch.Tensor, members: int,
     return cache
 
 
-def prefill_prompts(model: PreTrainedModel, head: torch.Tensor | None, rows: dict[str, torch.Tensor],
+def prefill_prompts(model: LanguageModel, head: torch.Tensor | None, rows: dict[str, torch.Tensor],
                     members: int, prompts: int, bottom: SharedBottom | None = None) -> DynamicCache | None:
     """The cache ``generate`` continues from: the shared head and, with a shared frozen
     ``bottom``, every prompt token but the last (so only decoding runs the bottom per member).

@@ -57,6 +57,8 @@ class SharedInput:
 
     def low_rank(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` (p*n, T, in) -> ``(p, n*T, R)``."""
+        if self.a_t is None:
+            raise RuntimeError("low_rank() outside BatchedLora.members(): no members are set")
         if x is not self._x:
             members = self.a_t.shape[0]
             if x.shape[0] % members:
@@ -67,6 +69,7 @@ class SharedInput:
             self._low = torch.bmm(grouped, self.a_t)  # (p, n*T, R)
             self._x, self._reads_left = x, self.size
         low = self._low
+        assert low is not None  # computed above for this x
         self._reads_left -= 1
         if self._reads_left == 0:
             self.clear_cache()

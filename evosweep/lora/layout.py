@@ -175,7 +175,7 @@ class LoraLayout:
         """The LoraConfig that makes peft rebuild exactly this layout."""
         return LoraConfig(
             r=self.settings.r,
-            lora_alpha=self.settings.alpha,
+            lora_alpha=self.settings.alpha,  # type: ignore[arg-type]  # annotated int; peft scales by alpha / r
             lora_dropout=self.settings.dropout,
             target_modules=list(self.settings.target_modules),
             fan_in_fan_out=any(slot.is_conv1d for slot in self.slots),

@@ -6,9 +6,14 @@ causal-LM classes), so the code that samples text asks for it through :func:`tex
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import torch
+from peft import PeftModel
+from transformers import PreTrainedModel
+
+#: what evosweep generates with: the frozen causal LM, or a peft model around it (the bench)
+LanguageModel: TypeAlias = PreTrainedModel | PeftModel
 
 
 @runtime_checkable

@@ -46,9 +46,10 @@ class LoadedModel:
         messages = [{"role": "user", "content": prompt}]
         if system is not None:
             messages.insert(0, {"role": "system", "content": system})
-        return self.tokenizer.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=True
-        )
+        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        if not isinstance(text, str):  # tokenize=False returns the formatted text
+            raise TypeError(f"apply_chat_template returned {type(text).__name__}, not the prompt text")
+        return text
 
 
 def resolve_package_path(name_or_path: str) -> str:

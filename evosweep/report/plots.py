@@ -38,8 +38,8 @@ def plot_fitness_curve(history: list[dict[str, float]], path: Path, title: str) 
     checked = [row for row in history if "heldout/best" in row]  # eval.heldout_every
     checked_generations = [row["generation"] for row in checked]
     heldout = [row["heldout/best"] for row in checked]
-    exact = [row.get("heldout/exact") for row in checked]
-    panels = 2 if checked and all(value is not None for value in exact) else 1
+    exact = [row["heldout/exact"] for row in checked if row.get("heldout/exact") is not None]
+    panels = 2 if checked and len(exact) == len(checked) else 1
     figure, axes = plt.subplots(1, panels, figsize=(7 * panels, 4.2), dpi=110, squeeze=False)
     axis = axes[0][0]
     axis.plot(generations, best, label="train best", color="tab:blue", linewidth=2)

@@ -20,7 +20,7 @@ def sample_table(prompts: list[str], references: list[str], base: list[str],
     for row in list(zip(prompts, references, base, final, strict=True))[:limit]:
         cells = [cell.replace("|", "/").replace("\n", " ") for cell in row]
         cells = [cells[0][-45:]] + [cell[:60] for cell in cells[1:]]
-        marks = ["✓" if exact_share([answer], [row[1]]) else "" for answer in row[2:]]
-        right = {("", "✓"): "✓ (new)", ("✓", "✓"): "✓", ("✓", ""): "lost"}.get(tuple(marks), "")
+        base_mark, final_mark = ("✓" if exact_share([answer], [row[1]]) else "" for answer in row[2:])
+        right = {("", "✓"): "✓ (new)", ("✓", "✓"): "✓", ("✓", ""): "lost"}.get((base_mark, final_mark), "")
         lines.append("| " + " | ".join([*cells, right]) + " |")
     return "\n".join(lines)

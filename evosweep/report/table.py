@@ -15,9 +15,13 @@ import math
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from evosweep.evaluation.measure_labels import MEASURE_LABELS
 from evosweep.report.runs import RunRecord
+
+#: one configuration's CSV/table row: its label, seeds, means and stds, and its differing params
+Row = dict[str, Any]
 
 IGNORED_KEYS = {"seed", "resume"}
 IGNORED_PREFIXES = ("tracking.", "optuna_trial")
@@ -74,7 +78,8 @@ def label_keys(runs: list[RunRecord], keys: list[str]) -> list[str]:
     def cells(chosen: list[str]) -> int:
         return len({tuple(run.params.get(k) for k in chosen) for run in runs})
 
-    full, chosen = cells(keys), []
+    full = cells(keys)
+    chosen: list[str] = []
     for key in sorted(keys, key=_priority):
         if cells(chosen) == full:
             break
@@ -96,8 +101,9 @@ def group_runs(runs: list[RunRecord]) -> tuple[list[Configuration], list[str]]:
         groups[cell].runs.append(run)
     configurations = list(groups.values())
     named = [config.runs[0].params.get(LABEL_KEY) for config in configurations]
-    if all(named) and len(set(named)) == len(named):
-        for config, name in zip(configurations, named, strict=True):
+    labels = [name for name in named if name]
+    if len(labels) == len(named) and len(set(labels)) == len(labels):
+        for config, name in zip(configurations, labels, strict=True):
             config.label = name
     return configurations, keys
 
@@ -109,18 +115,18 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else math.nan
 
 
-def summary_rows(configurations: list[Configuration], keys: list[str]) -> list[dict[str, object]]:
+def summary_rows(configurations: list[Configuration], keys: list[str]) -> list[Row]:
     """One row per configuration: means and stds over its complete runs."""
-    rows = []
+    rows: list[Row] = []
     for config in configurations:
         runs = config.complete
-        final_mean, final_std = mean_std([run.final for run in runs])
+        final_mean, final_std = mean_std([run.final for run in runs if run.final is not None])
         best_mean, best_std = mean_std([run.fitness_best for run in runs if run.fitness_best is not None])
         base_mean, _ = mean_std([run.base for run in runs if run.base is not None])
         exact_mean, exact_std = mean_std([run.final_exact for run in runs if run.final_exact is not None])
         base_exact, _ = mean_std([run.base_exact for run in runs if run.base_exact is not None])
         walls = [run.wall_s for run in runs if run.wall_s is not None]
-        row: dict[str, object] = {
+        row: Row = {
             "configuration": config.label,
             "n_seeds": len(runs),
             "seeds": " ".join(config.seeds),
@@ -147,7 +153,7 @@ def summary_rows(configurations: list[Configuration], keys: list[str]) -> list[d
 MEASURE_PREFIX = "heldout_final_"
 
 
-def measures_table(rows: list[dict[str, object]]) -> str:
+def measures_table(rows: list[Row]) -> str:
     """The final best's held-out answer measures per configuration (mean ± std), or ''."""
     present = [name for name in MEASURE_LABELS
                if any(f"{MEASURE_PREFIX}{name}_mean" in row for row in rows)]
@@ -178,7 +184,7 @@ def problems(configurations: list[Configuration]) -> list[str]:
     return lines
 
 
-def write_csv(rows: list[dict[str, object]], path: Path) -> Path:
+def write_csv(rows: list[Row], path: Path) -> Path:
     """The rows as CSV, full precision (NaN where a value is undefined)."""
     columns = list(rows[0]) if rows else ["configuration"]
     with open(path, "w", newline="") as handle:
@@ -194,7 +200,7 @@ def _pm(mean: float, std: float, digits: int = 4) -> str:
     return f"{mean:.{digits}f}" if math.isnan(std) else f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-def _exact(row: dict[str, object]) -> str:
+def _exact(row: Row) -> str:
     """``base% -> mean% ± std%`` of held-out answers exactly right."""
     final, std = row["heldout_exact_final_mean"], row["heldout_exact_final_std"]
     base = row["heldout_exact_base_mean"]
@@ -205,7 +211,7 @@ def _exact(row: dict[str, object]) -> str:
     return f"{start} -> {100 * final:.0f}{spread}%"
 
 
-def markdown_table(rows: list[dict[str, object]]) -> str:
+def markdown_table(rows: list[Row]) -> str:
     """The rows as a Markdown table, ``mean ± std`` over seeds."""
     lines = ["| configuration | seeds (n) | heldout/final | held-out exact (base -> final) "
              "| fitness/best (last gen) | heldout/base | reward evals | wall time (s) |",

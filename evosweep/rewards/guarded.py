@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -99,8 +100,8 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _as_score(value: object) -> tuple[float, str | None]:
-    """(float score, None) or (NaN, why it is not a score)."""
+def _as_score(value: Any) -> tuple[float, str | None]:
+    """(float score, None) or (NaN, why it is not a score); ``value``: whatever the reward returned."""
     if isinstance(value, BaseException):
         return math.nan, _describe(value)
     try:

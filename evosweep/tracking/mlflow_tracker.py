@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evosweep.errors import TrackingError, one_line
 from evosweep.settings.tracking import TrackingSettings
@@ -23,6 +24,9 @@ from evosweep.tracking.store import (
     open_mlflow_client,
     tracking_errors,
 )
+
+if TYPE_CHECKING:
+    from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +74,7 @@ class MlflowTracker(NullTracker):
         self.uri = absolute_store_uri(settings.uri)
         self.client = open_mlflow_client(self.uri)
         self.run_id = None
-        self.system_monitor = None  # MLflow's SystemMetricsMonitor while a run is open
+        self.system_monitor: SystemMetricsMonitor | None = None  # while a run is open
 
     def start(self, params: dict, tags: dict, run_id: str | None = None) -> None:
         """Start a new run, or reopen ``run_id`` (resume) without re-logging params."""
@@ -96,10 +100,11 @@ class MlflowTracker(NullTracker):
         from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
 
         logging.getLogger("mlflow.system_metrics").setLevel(logging.WARNING)  # no start/stop lines
-        self.system_monitor = SystemMetricsMonitor(
+        monitor = SystemMetricsMonitor(
             self.run_id, sampling_interval=self.settings.system_metrics_every_s,
             resume_logging=resumed, tracking_uri=self.uri)
-        self.system_monitor.start()
+        monitor.start()
+        self.system_monitor = monitor
 
     def _log_params(self, params: dict) -> None:
         from mlflow.entities import Param

@@ -71,7 +71,8 @@ def check_database(url: str, field: str) -> None:
         with engine.connect():
             return
     except sqlalchemy.exc.SQLAlchemyError as error:
-        cause = one_line(error.orig if getattr(error, "orig", None) is not None else error)
+        orig = error.orig if isinstance(error, sqlalchemy.exc.StatementError) else None
+        cause = one_line(orig if orig is not None else error)
         raise ConfigError(field, f"cannot connect to {shown} within {CONNECT_TIMEOUT_S} s ({cause}); "
                                  "is the database server running and the database created?") from None
     finally:

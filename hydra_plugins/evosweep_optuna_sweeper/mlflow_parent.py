@@ -60,7 +60,7 @@ class SweepTrackingSettings:
 class SweepTracker:
     """Parent run of a study, its children's final states, and the best result at the end."""
 
-    def __init__(self, settings: TrackingSettings, study: optuna.Study) -> None:
+    def __init__(self, settings: SweepTrackingSettings, study: optuna.Study) -> None:
         self.settings = settings
         self.study = study
         self.client = open_mlflow_client(settings.uri)

@@ -19,7 +19,7 @@ from evosweep.tracking.optuna_specs import PRUNERS
 from .errors import SweeperConfigError
 from .factories import make_pruner, make_sampler, normalize_spec
 from .search_space import SearchSpace, parse_search_space
-from .study import parse_directions, storage_url
+from .study import Direction, parse_directions, storage_url
 
 CustomSpace = Callable[[DictConfig, optuna.trial.Trial], None]
 
@@ -29,7 +29,7 @@ class SweepPlan:
     """Everything a sweep needs, checked: a bad field fails here, naming itself."""
 
     space: SearchSpace
-    directions: list[str]
+    directions: list[Direction]
     sampler: optuna.samplers.BaseSampler
     pruner: optuna.pruners.BasePruner
     pruner_spec: Any  # plain JSON: stored on the study, rebuilt by jobs (evosweep.tracking.pruning)

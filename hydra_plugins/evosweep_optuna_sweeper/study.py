@@ -10,7 +10,7 @@ import threading
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import optuna
 from optuna.storages import BaseStorage, RDBStorage
@@ -27,6 +27,8 @@ from .errors import SweeperConfigError, as_sweeper_errors
 DEFAULT_STORAGE = "sqlite:///outputs/optuna.db"
 DONE_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
 DIRECTION_FIELD = "hydra.sweeper.direction"
+Direction = Literal["minimize", "maximize"]
+DIRECTIONS: dict[str, Direction] = {"minimize": "minimize", "maximize": "maximize"}
 
 
 def storage_url(storage: str | None, base_dir: Path) -> str:
@@ -44,21 +46,21 @@ def make_storage(url: str, heartbeat_interval: int | None = None,
         return open_storage(url, "hydra.sweeper.storage", heartbeat_interval, grace_period)
 
 
-def parse_directions(direction: Any) -> list[str]:
+def parse_directions(direction: Any) -> list[Direction]:
     """``minimize`` / ``maximize`` or a list of them -> lower-case list, errors naming the field."""
     items = list(direction) if isinstance(direction, (list, tuple)) else [direction]
     if not items:
         raise SweeperConfigError(DIRECTION_FIELD, "needs at least one of minimize / maximize")
     out = []
     for item in items:
-        name = str(getattr(item, "name", item)).lower()
-        if name not in ("minimize", "maximize"):
+        name = DIRECTIONS.get(str(getattr(item, "name", item)).lower())
+        if name is None:
             raise SweeperConfigError(DIRECTION_FIELD, f"{item!r} is not minimize or maximize")
         out.append(name)
     return out
 
 
-def open_study(storage: BaseStorage, study_name: str, directions: list[str],
+def open_study(storage: BaseStorage, study_name: str, directions: list[Direction],
                sampler: optuna.samplers.BaseSampler,
                pruner: optuna.pruners.BasePruner) -> optuna.Study:
     """Create the study or reopen it; an existing study must have the same directions."""

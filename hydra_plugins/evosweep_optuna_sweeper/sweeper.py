@@ -118,12 +118,13 @@ class EvosweepOptunaSweeper(Sweeper):
         """Write optimization_results.yaml and close the parent run; never masks an error."""
         summary: dict[str, Any] = {}
         path = None
+        recording_errors: tuple[type[BaseException], ...] = (*tracking_errors(), SQLAlchemyError)
         try:
             summary = summarize(study, plan.space)
             path = save_results(summary, sweep_dir)
             if tracker is not None:
                 tracker.finish(summary, path, status=status)
-        except (*tracking_errors(), SQLAlchemyError) as error:
+        except recording_errors as error:
             log.warning("could not record the sweep's results: %s: %s", type(error).__name__, error)
         return summary, path
 

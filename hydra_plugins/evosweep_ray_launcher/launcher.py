@@ -65,7 +65,7 @@ class EvosweepRayLauncher(Launcher):
         import ray
         from ray.exceptions import RayError
 
-        assert self.config is not None and self.hydra_context is not None
+        assert self.config is not None and self.hydra_context is not None and self.task_function is not None
         setup_globals()
         with self._lock:
             if not self._logging_set:

@@ -20,8 +20,9 @@ def choose_pairs(outputs_by_prompt: dict[str, list[str]], budget: int, rng: rand
         order = list(outputs)
         rng.shuffle(order)
         if len(order) >= 2:
-            cycle = list(zip(order, order[1:] + order[:1], strict=True)) if len(order) > 2 else [tuple(order)]
-            cycles.append([(prompt, a, b) for a, b in cycle])
+            rotation = list(zip(order, order[1:] + order[:1], strict=True)) if len(order) > 2 else [
+                (order[0], order[1])]
+            cycles.append([(prompt, a, b) for a, b in rotation])
     chosen: list[Pair] = []
 
     def take(pair: Pair) -> None:
