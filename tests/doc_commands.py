@@ -50,8 +50,9 @@ EXTERNAL_OVERRIDES = {
 
 #: overrides that need the reader's own files; the test named writes those files and checks the command
 READER_FILES = {
-    "hydra.searchpath=[file://my_conf]": "needs the reader's my_conf/ and my_rewards.py "
-                                         "(tests/test_guide_own_reward.py writes and runs them)",
+    "hydra.searchpath=[file://my_conf]": "needs the reader's my_conf/ and my_rewards.py or my_algorithms.py "
+                                         "(tests/test_guide_own_reward.py and test_guide_own_algorithm.py "
+                                         "write and run them)",
 }
 
 _FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)```",

@@ -2,7 +2,8 @@
 
 A config group ``conf/algorithm/NAME.yaml`` names an :class:`AlgorithmConfig` by its
 ``_target_``; the run builds it with ``config.build(context)`` and then, each generation,
-``ask()``, scores the members, ``tell(fitness)`` and ``step_metrics()``.
+``ask()``, scores the members, ``tell(fitness)`` and ``step_metrics()``. A config may
+also check the whole run (:class:`~evosweep.settings.build.ChecksRun`).
 See docs/guides/own-algorithm.md.
 """
 

@@ -18,8 +18,10 @@ from evosweep.errors import ConfigError
 from evosweep.evaluation.evaluator import Evaluation, PopulationEvaluator
 from evosweep.lora.batched import BatchedLora
 from evosweep.models.loading import LoadedModel
+from evosweep.rewards.protocol import Reward
 from evosweep.seeds import draw_seeds
 from evosweep.settings.build import RunSettings
+from evosweep.settings.evaluation import EvalSettings
 from evosweep.tasks.pairs import Pair
 
 
@@ -52,7 +54,8 @@ def start_pool(settings: RunSettings) -> WorkerPool:
 class PooledEvaluator(PopulationEvaluator):
     """Scores populations on a :class:`WorkerPool`; the rest of the evaluator runs here."""
 
-    def __init__(self, loaded: LoadedModel, lora: BatchedLora, reward, settings, pool: WorkerPool) -> None:
+    def __init__(self, loaded: LoadedModel, lora: BatchedLora, reward: Reward, settings: EvalSettings,
+                 pool: WorkerPool) -> None:
         super().__init__(loaded, lora, reward, settings)
         self.pool = pool
         self.last_results: list[SliceResult] = []  # the latest call's per-worker results (bench)

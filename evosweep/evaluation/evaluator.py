@@ -8,7 +8,6 @@ likelihood reward is read off the logits of one teacher-forced forward pass.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 
@@ -23,6 +22,7 @@ from evosweep.evaluation.shared_bottom import SharedBottom
 from evosweep.lora.batched import BatchedLora
 from evosweep.models.loading import LoadedModel
 from evosweep.rewards.guarded import guard, require_some_member_scored
+from evosweep.rewards.protocol import Reward
 from evosweep.settings.evaluation import EvalSettings
 from evosweep.tasks.pairs import Pair
 
@@ -43,7 +43,7 @@ class Evaluation:
 class PopulationEvaluator:
     """Scores every member of a ``(P, D)`` population on a list of pairs."""
 
-    def __init__(self, loaded: LoadedModel, lora: BatchedLora, reward: Callable,
+    def __init__(self, loaded: LoadedModel, lora: BatchedLora, reward: Reward,
                  settings: EvalSettings) -> None:
         self.loaded = loaded
         self.lora = lora

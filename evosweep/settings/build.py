@@ -8,18 +8,11 @@ anywhere surfaces as one :class:`ConfigError`, never an instantiate traceback.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from omegaconf import DictConfig, OmegaConf
 
-from evosweep.algorithms.operators.crossover import Crossover
-from evosweep.algorithms.operators.mutation import Mutation
-from evosweep.algorithms.operators.selection import Selection
-from evosweep.algorithms.prompt_operators import TextOperators
-from evosweep.algorithms.protocol import AlgorithmConfig
-from evosweep.algorithms.schedules import Schedule
 from evosweep.errors import ConfigError
-from evosweep.rewards.protocol import Reward
 from evosweep.settings.containers import resolved_dict
 from evosweep.settings.evaluation import EvalSettings
 from evosweep.settings.instantiate import build
@@ -27,6 +20,15 @@ from evosweep.settings.model import ModelSettings
 from evosweep.settings.prompts import PromptSettings
 from evosweep.settings.task import TaskSettings
 from evosweep.settings.tracking import TrackingSettings
+
+if TYPE_CHECKING:  # the types of the built objects; importing them would import torch
+    from evosweep.algorithms.operators.crossover import Crossover
+    from evosweep.algorithms.operators.mutation import Mutation
+    from evosweep.algorithms.operators.selection import Selection
+    from evosweep.algorithms.prompt_operators import TextOperators
+    from evosweep.algorithms.protocol import AlgorithmConfig
+    from evosweep.algorithms.schedules import Schedule
+    from evosweep.rewards.protocol import Reward
 
 Plain = TypeVar("Plain")
 
