@@ -15,9 +15,9 @@ from evosweep.errors import ConfigError
 from evosweep.lora.layout import LoraLayout
 from evosweep.run import run
 from evosweep.settings.build import build_settings
+from evosweep.state.checkpoint import load_checkpoint
 from evosweep.tasks.minibatch import TrainBatches
 from evosweep.tasks.pairs import Pair
-from evosweep.tracking.checkpoint import load_checkpoint
 
 
 def _context(loaded) -> tuple[AlgorithmContext, LoraLayout]:
