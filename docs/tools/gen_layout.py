@@ -27,7 +27,8 @@ PACKAGES = {
     "evosweep/tracking": "MLflow (the only mlflow importer), store URIs, database preflight checks",
     "evosweep/state": "checkpoints and resume: the run's saved state, re-logging what the tracker lacks",
     "evosweep/sweep": "the core side of a sweep: Optuna pruner and storage specs, the job's trial reporter",
-    "evosweep/report": "`python -m evosweep.report`, end-of-run summary and plots, `ui_links`",
+    "evosweep/outputs": "what a finished run writes: the fitness plot, the summary and answer tables",
+    "evosweep/report": "`python -m evosweep.report`: an experiment's tables and plots, `ui_links`",
     "evosweep/bench": "`python -m evosweep.bench`",
     "evosweep/distributed": "Ray: joining a cluster, a run's population over evaluation actors (`eval.workers`)",
     "hydra_plugins/evosweep_optuna_sweeper": "the Optuna sweeper plugin; the core never imports it",
@@ -90,7 +91,7 @@ conf/ (Hydra) ──► evosweep.__main__ ──► run(cfg) ──► objective
   algorithms    ──► ask() -> population; tell(fitness)
   state         ──► checkpoint after every generation; a rerun resumes from it
   tracking      ──► MLflow metrics and artifacts
-  report        ──► summary table, fitness plot, saved adapter
+  outputs       ──► summary table, fitness plot, saved adapter
 ```
 
 | module | what it holds |
