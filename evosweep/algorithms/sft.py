@@ -21,6 +21,7 @@ from evosweep.errors import ConfigError
 from evosweep.evaluation.logprobs import next_token_logprobs
 from evosweep.evaluation.prompts import encode_targets
 from evosweep.settings.checks import require_non_negative, require_positive
+from evosweep.tasks.epoch_sampler import EpochSampler
 
 
 @dataclass
@@ -64,19 +65,14 @@ class SupervisedFineTuning(FlatAdamTrainer):
         super().__init__(context.initial_member, next(self.loaded.model.parameters()).device,
                          config.learning_rate, config.max_grad_norm)
         self.generation = 0
-        self.order: list[int] = []  # the rest of this epoch's shuffled pair indices
+        self.sampler = EpochSampler(len(self.pairs), self.generator)  # the algorithm's stream
 
     def ask(self) -> torch.Tensor:
         return self.member()[None]
 
     def _batch(self) -> list:
-        size = self.config.batch_size or len(self.pairs)
-        chosen = []
-        while len(chosen) < min(size, len(self.pairs)):
-            if not self.order:
-                self.order = torch.randperm(len(self.pairs), generator=self.generator).tolist()
-            chosen.append(self.order.pop())
-        return [self.pairs[index] for index in chosen]
+        size = min(self.config.batch_size or len(self.pairs), len(self.pairs))
+        return [self.pairs[index] for index in self.sampler.draw(size)]
 
     def step(self) -> tuple[float, int]:
         """One Adam step on a batch; returns (loss, reference tokens trained on)."""
@@ -102,11 +98,11 @@ class SupervisedFineTuning(FlatAdamTrainer):
         return self.member()
 
     def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "generation": self.generation, "order": list(self.order),
+        return {**super().state_dict(), "generation": self.generation, **self.sampler.state_dict(),
                 "generator": self.generator.get_state()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self.generation = state["generation"]
-        self.order = list(state["order"])
+        self.sampler.load_state_dict(state)
         self.generator.set_state(state["generator"])
