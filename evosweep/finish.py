@@ -7,8 +7,8 @@ from typing import Any
 
 from evosweep.evaluation.heldout import check_heldout
 from evosweep.evaluation.measure_labels import measure_label
-from evosweep.report.plots import plot_fitness_curve
-from evosweep.report.summary import sample_table, summary_table
+from evosweep.outputs.fitness_curve import plot_fitness_curve
+from evosweep.outputs.summary import sample_table, summary_table
 
 
 def measure_rows(base: dict[str, float], measures: dict[str, float]) -> list[tuple[str, str]]:

@@ -21,12 +21,12 @@ from evosweep.evaluation.heldout import HeldoutCheck, check_heldout
 from evosweep.finish import finish_run
 from evosweep.rewards.lifecycle import RunScopedReward
 from evosweep.settings.build import RunSettings, build_settings, flat_params
+from evosweep.state.checkpoint import capture_rng, restore_rng, resumable_checkpoint, save_checkpoint
+from evosweep.state.relog import log_generation, relog_missing
 from evosweep.tasks.minibatch import TrainBatches
-from evosweep.tracking.checkpoint import capture_rng, restore_rng, resumable_checkpoint, save_checkpoint
 from evosweep.tracking.datasets import task_datasets
 from evosweep.tracking.mlflow_tracker import make_tracker
 from evosweep.tracking.provenance import default_run_name, provenance_tags
-from evosweep.tracking.relog import log_generation, relog_missing
 
 log = logging.getLogger("evosweep")
 
@@ -238,7 +238,7 @@ def _trial_reporter(settings: RunSettings):
     """The Optuna trial's reporter inside a sweep (its runs are named trial-N), else None."""
     if settings.optuna_trial is None:
         return None
-    from evosweep.tracking.pruning import TrialReporter
+    from evosweep.sweep.pruning import TrialReporter
 
     if settings.tracking.run_name is None:
         settings.tracking.run_name = f"trial-{settings.optuna_trial.get('trial_number')}"

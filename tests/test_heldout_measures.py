@@ -11,9 +11,9 @@ from evosweep.evaluation.divergence import kl_to_base
 from evosweep.lora.batched import BatchedLora
 from evosweep.lora.layout import LoraLayout
 from evosweep.run import run
+from evosweep.state.checkpoint import load_checkpoint
 from evosweep.tasks.countdown import CountdownProblem
 from evosweep.tasks.pairs import Pair
-from evosweep.tracking.checkpoint import load_checkpoint
 
 
 def test_text_measures_chrf_is_one_for_the_reference_and_low_off_topic():
