@@ -13,7 +13,7 @@ from evosweep.rewards.arithmetic import ExpressionError, evaluate
 from evosweep.rewards.countdown_verifier import CountdownReward
 from evosweep.settings.build import build_settings
 from evosweep.tasks.countdown import CountdownProblem, countdown_splits
-from evosweep.tasks.pairs import load_task
+from evosweep.tasks.task import load_task
 
 PROBLEM = CountdownProblem(numbers=(3, 7, 25), target=46)
 REFERENCE = PROBLEM.to_reference()
