@@ -18,7 +18,7 @@ from evosweep.rewards.likelihood import LikelihoodReward
 from evosweep.rewards.sacrebleu_metrics import ChrfReward
 from evosweep.settings.evaluation import EvalSettings
 from evosweep.settings.model_conf import model_settings
-from evosweep.tracking.checkpoint import capture_rng, restore_rng
+from evosweep.state.checkpoint import capture_rng, restore_rng
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 MODELS = ["tiny-llama", "tiny-gpt2"]
