@@ -28,8 +28,8 @@ step() {  # step SECONDS NAME COMMAND...: run, log, keep going
 step 30 machine bash -c "nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv; python3 -c 'import torch, transformers, peft; print(torch.__version__, transformers.__version__, peft.__version__, torch.cuda.get_device_name())'"
 step 90 model python3 docs/tools/gpu_model.py build .gpu/smollm2-shape /tmp/smol
 B="python3 -m evosweep.bench --model /tmp/smol/model.yaml --device cuda"
-step 60 bench-fp32 $B --json /tmp/gpu_json/bench_fp32.json
-step 60 bench-bf16 $B --dtype bfloat16 --json /tmp/gpu_json/bench_bf16.json
+step 180 bench-fp32 $B --json /tmp/gpu_json/bench_fp32.json
+step 180 bench-bf16 $B --dtype bfloat16 --json /tmp/gpu_json/bench_bf16.json
 step 60 likelihood-fp32 $B --likelihood --layers all 8 4 --population 64 --prompts 4 --json /tmp/gpu_json/likelihood_fp32.json
 step 60 likelihood-bf16 $B --likelihood --dtype bfloat16 --layers all 8 4 --population 64 --prompts 4 --json /tmp/gpu_json/likelihood_bf16.json
 step 60 likelihood-bf16-P512 $B --likelihood --dtype bfloat16 --layers all 8 --population 512 --prompts 4 --batch-size 2048 --json /tmp/gpu_json/likelihood_bf16_p512.json
