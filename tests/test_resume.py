@@ -16,8 +16,8 @@ from conftest import TIMING, TINY_RUN
 from evosweep.errors import ConfigError
 from evosweep.evaluation.evaluator import PopulationEvaluator
 from evosweep.run import run
-from evosweep.tracking.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
-from evosweep.tracking.relog import relog_missing
+from evosweep.state.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from evosweep.state.relog import relog_missing
 
 ROOT = Path(__file__).resolve().parent.parent
 ADAPTER = Path("adapters") / "best" / "adapter_model.safetensors"
@@ -59,7 +59,7 @@ def test_a_checkpoint_killed_mid_write_is_never_corrupt(tmp_path):
     save_checkpoint(tmp_path, {"round": -1, "weights": torch.full((1,), -1.0)})
     writer = subprocess.Popen([sys.executable, "-c", (
         "import sys, torch\n"
-        "from evosweep.tracking.checkpoint import save_checkpoint\n"
+        "from evosweep.state.checkpoint import save_checkpoint\n"
         "for i in range(1000):\n"
         "    save_checkpoint(sys.argv[1], {'round': i, 'weights': torch.full((4_000_000,), float(i))})\n"
     ), str(tmp_path)], cwd=ROOT)

@@ -1,4 +1,4 @@
-"""Instantiate a ``_target_`` config node; a failure is one :class:`ConfigError` naming its group."""
+"""Instantiate a ``_target_`` config node; a failure is one ``ConfigError`` naming its group."""
 
 from __future__ import annotations
 
