@@ -19,7 +19,7 @@ from hydra import compose, initialize_config_dir
 from evosweep.errors import ConfigError
 from evosweep.run import run
 from evosweep.settings.build import build_settings
-from evosweep.tracking.checkpoint import load_checkpoint
+from evosweep.state.checkpoint import load_checkpoint
 
 PAGE = "guides/own-algorithm.md"
 SEARCHPATH = "hydra.searchpath=[file://my_conf]"
