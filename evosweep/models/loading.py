@@ -71,7 +71,7 @@ def _load_builtin(settings: ModelSettings) -> tuple[PreTrainedModel, object]:
             "model.name_or_path",
             f"unknown built-in model {name!r}; choose one of {', '.join(TINY_BUILDERS)}",
         )
-    return TINY_BUILDERS[name](), byte_level_tokenizer()
+    return TINY_BUILDERS[name]().to(getattr(torch, settings.dtype)), byte_level_tokenizer()
 
 
 def _load_pretrained(settings: ModelSettings) -> tuple[PreTrainedModel, object]:
