@@ -18,7 +18,8 @@ reached the point before, from 0):
   told to the study (the trial stays RUNNING until the next sweep fails it as stale)
 
 A test in the same process (which cannot SIGKILL itself) sets the variable and
-replaces :func:`die`, e.g. with one that raises ``KeyboardInterrupt``.
+replaces :func:`die`, e.g. with one that raises ``KeyboardInterrupt``; tests/paused_run.py
+replaces it with a pause, so a test acts at the point (stops a server) and lets the run go on.
 """
 
 from __future__ import annotations
