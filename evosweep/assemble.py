@@ -17,7 +17,7 @@ from evosweep.lora.layout import LoraLayout
 from evosweep.models.device import resolve_device
 from evosweep.models.loading import LoadedModel, load_model
 from evosweep.settings.build import RunSettings
-from evosweep.tasks.pairs import Task, load_task
+from evosweep.tasks.task import Task, load_task
 
 
 @dataclass

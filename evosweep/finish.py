@@ -6,16 +6,17 @@ from pathlib import Path
 from typing import Any
 
 from evosweep.evaluation.heldout import check_heldout
-from evosweep.evaluation.measure_labels import measure_label
-from evosweep.report.plots import plot_fitness_curve
-from evosweep.report.summary import sample_table, summary_table
+from evosweep.outputs.fitness_curve import plot_fitness_curve
+from evosweep.outputs.summary import sample_table, summary_table
+from evosweep.tasks.measures import TaskMeasures
 
 
-def measure_rows(base: dict[str, float], measures: dict[str, float]) -> list[tuple[str, str]]:
-    """Summary rows ``base -> final`` for each measure the task logged."""
+def measure_rows(base: dict[str, float], measures: dict[str, float],
+                 labels: TaskMeasures) -> list[tuple[str, str]]:
+    """Summary rows ``base -> final`` for each measure the task logged, as ``labels`` names them."""
     rows = []
     for name, value in measures.items():
-        label = measure_label(name)
+        label = labels.label(name)
         before = base.get(f"heldout/base_{name}")
         start = "-" if before is None else label.style.format(before)
         rows.append((f"{label.summary} (base -> final)", f"{start} -> {label.style.format(value)}"))
@@ -30,7 +31,7 @@ def finish_run(settings: Any, output_dir: Path, parts: Any, history: list[dict[s
     generate them again)."""
     task, algorithm = parts.task, parts.algorithm
     best = algorithm.best_member()
-    final = check_heldout(parts.evaluator, best, task.heldout, parts.instruction, task.name)
+    final = check_heldout(parts.evaluator, best, task, parts.instruction)
     final_metrics = final.metrics("heldout/final_")
     final_metrics["heldout/final"] = final_metrics.pop("heldout/final_best")
     tracker.log_metrics(final_metrics, step=len(history))
@@ -61,7 +62,7 @@ def finish_run(settings: Any, output_dir: Path, parts: Any, history: list[dict[s
          f"{base['heldout/base_exact']:.0%} -> {final.exact:.0%} of {len(task.heldout)}"),
         ("held-out words per answer (base -> final)",
          f"{base['heldout/base_answer_words']:.1f} -> {final.answer_words:.1f}"),
-        *measure_rows(base, final.measures),
+        *measure_rows(base, final.measures, task.measures),
         ("reward evals", f"{sum(row['perf/reward_evals'] for row in history):.0f}"),
         *([("best prompt", repr(parts.instruction))] if parts.instruction is not None else []),
         ("adapter", str(adapter_dir)),

@@ -21,13 +21,13 @@ from evosweep.evaluation.heldout import HeldoutCheck, check_heldout
 from evosweep.finish import finish_run
 from evosweep.rewards.lifecycle import RunScopedReward
 from evosweep.settings.build import RunSettings, build_settings, flat_params
+from evosweep.state.checkpoint import capture_rng, restore_rng, resumable_checkpoint, save_checkpoint
+from evosweep.state.relog import log_generation, relog_missing
 from evosweep.tasks.minibatch import TrainBatches
 from evosweep.testing_hooks import kill_point
-from evosweep.tracking.checkpoint import capture_rng, restore_rng, resumable_checkpoint, save_checkpoint
 from evosweep.tracking.datasets import task_datasets
 from evosweep.tracking.mlflow_tracker import make_tracker
 from evosweep.tracking.provenance import default_run_name, provenance_tags
-from evosweep.tracking.relog import log_generation, relog_missing
 
 log = logging.getLogger("evosweep")
 
@@ -91,7 +91,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         else:
             history, rl_history = [], []
             stage("base check (held-out answers of the unchanged model)")
-            base_check = check_heldout(evaluator, parts.initial_member, task.heldout, task_name=task.name)
+            base_check = check_heldout(evaluator, parts.initial_member, task)
             base, base_answers = base_check.metrics("heldout/base_"), base_check.answers
             base["heldout/base"] = base.pop("heldout/base_best")
             tracker.start(params, {"evosweep.output_dir": str(output_dir), **provenance_tags(),
@@ -131,8 +131,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             heldout = None
             if heldout_due(generation, total, settings.eval.heldout_every):
                 stage(f"held-out check after generation {generation}")
-                heldout = check_heldout(evaluator, algorithm.best_member(), task.heldout, parts.instruction,
-                                        task.name)
+                heldout = check_heldout(evaluator, algorithm.best_member(), task, parts.instruction)
             row = {"generation": generation,
                    **generation_metrics(evaluation.fitness, evaluation.scores.numel(), heldout,
                                         evaluated - started, extra),
@@ -144,9 +143,8 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             kill_point("generation.saved", generation)  # tests only (evosweep/testing_hooks.py)
             log_generation(tracker, row, steps)
             if heldout is not None:
-                shown = {"heldout": f"{heldout.reward:.4f}", "exact": f"{heldout.exact:.0%}"}
-                if "format" in heldout.measures:  # countdown: exact stays 0, the form is what moves
-                    shown["format"] = f"{heldout.measures['format']:.0%}"
+                shown = {"heldout": f"{heldout.reward:.4f}", "exact": f"{heldout.exact:.0%}",
+                         **task.measures.progress_fields(heldout.measures)}  # e.g. countdown's format
             if limit is not None:  # e.g. budget=120/300 cpu-s
                 shown["budget"] = (f"{spent_s(history, settings.time_limit_clock):.0f}/{limit:g} "
                                    f"{settings.time_limit_clock}-s")
@@ -241,7 +239,7 @@ def _trial_reporter(settings: RunSettings):
     """The Optuna trial's reporter inside a sweep (its runs are named trial-N), else None."""
     if settings.optuna_trial is None:
         return None
-    from evosweep.tracking.pruning import TrialReporter
+    from evosweep.sweep.pruning import TrialReporter
 
     if settings.tracking.run_name is None:
         settings.tracking.run_name = f"trial-{settings.optuna_trial.get('trial_number')}"

@@ -161,6 +161,8 @@ def check(command: Command) -> Outcome:
         return check_make(argv[1:])
     if program in PYTHONS:
         return check_python(argv[1:], command.expected_errors)
+    if program == "bash":
+        return check_bash(argv[1:])
     return Outcome(errors=[f"unknown program {program!r}: check it here or list it in EXTERNAL_PROGRAMS"])
 
 
@@ -189,6 +191,15 @@ def check_python(args: list[str], expected_errors: tuple[str, ...] = ()) -> Outc
     if importlib.util.find_spec(module) is None:
         return Outcome(1, [f"no module {module}"])
     return Outcome(1)
+
+
+def check_bash(args: list[str]) -> Outcome:
+    """``bash SCRIPT``: the script is in the repository and parses (``bash -n``)."""
+    path = REPO / args[0]
+    if not path.is_file():
+        return Outcome(1, [f"no script {args[0]}"])
+    done = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True, timeout=30)
+    return Outcome(1, [f"bash -n {args[0]}: {done.stderr.strip()}"] if done.returncode else [])
 
 
 def check_make(args: list[str]) -> Outcome:

@@ -82,3 +82,12 @@ def test_bench_likelihood_times_each_layout_side_by_side(tmp_path, capsys):
     assert rows[1]["dim"] * 2 == rows[0]["dim"]  # half the layers carry adapters
     assert all(row["evals_per_s"] > 0 and row["evals_per_cpu_s"] > 0 for row in rows)
     assert "x all" in capsys.readouterr().out
+
+
+def test_bench_takes_a_device_and_a_dtype(tmp_path):
+    out = tmp_path / "likelihood.json"
+    assert main(["--model", "tiny-llama", "--likelihood", "--layers", "all", "--population", "2",
+                 "--prompts", "2", "--repeats", "1", "--device", "cpu", "--dtype", "bfloat16",
+                 "--json", str(out)]) == 0
+    grid = json.loads(out.read_text())["grid"]
+    assert (grid["device"], grid["dtype"]) == ("cpu", "bfloat16")

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from evosweep.errors import CheckpointError
-from evosweep.tracking.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from evosweep.state.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 
 
 class _Exploit:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evosweep.run import run
-from evosweep.tracking.checkpoint import load_checkpoint
+from evosweep.state.checkpoint import load_checkpoint
 
 
 @pytest.mark.slow

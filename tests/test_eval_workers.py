@@ -22,8 +22,8 @@ from evosweep.errors import ConfigError, WorkerError
 from evosweep.evaluation.evaluator import PopulationEvaluator
 from evosweep.run import run, seed_everything
 from evosweep.settings.build import build_settings
+from evosweep.state.checkpoint import load_checkpoint
 from evosweep.tasks.pairs import load_jsonl
-from evosweep.tracking.checkpoint import load_checkpoint
 
 
 @pytest.fixture(scope="module")

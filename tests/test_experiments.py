@@ -10,7 +10,7 @@ from hydra import compose, initialize_config_dir
 
 from evosweep.run import run
 from evosweep.settings.build import build_settings
-from evosweep.tracking.checkpoint import load_checkpoint
+from evosweep.state.checkpoint import load_checkpoint
 
 # a reproduction of one setting over seeds, not a comparison
 SINGLE = {"qiu2025_countdown_es"}

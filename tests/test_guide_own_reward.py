@@ -16,7 +16,7 @@ from hydra import compose, initialize_config_dir
 
 from evosweep.run import run
 from evosweep.settings.build import build_settings
-from evosweep.tracking.checkpoint import load_checkpoint
+from evosweep.state.checkpoint import load_checkpoint
 
 PAGE = "guides/own-reward.md"
 SEARCHPATH = "hydra.searchpath=[file://my_conf]"

@@ -1,4 +1,4 @@
-"""What the held-out check measures: answer measures per task, KL to the base, logged per run."""
+"""What the held-out check measures: answer measures per kind of task, KL to the base, logged per run."""
 
 from __future__ import annotations
 
@@ -6,14 +6,20 @@ import pytest
 import torch
 from conftest import TINY_RUN
 
-from evosweep.evaluation.answers import answer_measures, countdown_measures, text_measures
+from evosweep.errors import ConfigError
 from evosweep.evaluation.divergence import kl_to_base
 from evosweep.lora.batched import BatchedLora
 from evosweep.lora.layout import LoraLayout
 from evosweep.run import run
+from evosweep.settings.build import build_settings
+from evosweep.settings.task import MEASURE_KINDS
+from evosweep.state.checkpoint import load_checkpoint
 from evosweep.tasks.countdown import CountdownProblem
+from evosweep.tasks.countdown_measures import COUNTDOWN_MEASURES, countdown_measures
+from evosweep.tasks.kinds import TASK_KINDS, all_measure_labels, measures_for
 from evosweep.tasks.pairs import Pair
-from evosweep.tracking.checkpoint import load_checkpoint
+from evosweep.tasks.task import load_task
+from evosweep.tasks.text import TEXT_MEASURES, text_measures
 
 
 def test_text_measures_chrf_is_one_for_the_reference_and_low_off_topic():
@@ -32,8 +38,49 @@ def test_countdown_measures_count_well_formed_and_correct_answers():
                "14"]  # no tags
     measures = countdown_measures(answers, [reference] * 4)
     assert measures == {"format": 0.5, "accuracy": 0.25}
-    assert answer_measures("countdown", answers, [reference] * 4) == measures
-    assert "chrf" in answer_measures("fr_en", ["a"], ["a"])
+    assert measures_for("countdown")(answers, [reference] * 4) == measures
+    assert "chrf" in measures_for("text")(["a"], ["a"])
+
+
+@pytest.mark.parametrize("task,kind", [("fr_en", "text"), ("bonjour", "text"), ("countdown", "countdown"),
+                                       ("jsonl", "text")])
+def test_every_task_file_says_its_measures(compose_config, task, kind):
+    extra = ["task.train_path=builtin:fr_en_train.jsonl"] if task == "jsonl" else []
+    assert build_settings(compose_config([f"task={task}", *extra])).task.measures == kind
+
+
+def test_a_renamed_countdown_task_keeps_the_countdown_measures(compose_config):
+    """The kind is ``task.measures``, not the name: countdown_hard still counts well-formed answers."""
+    cfg = compose_config(["task=countdown", "task.name=countdown_hard", "task.max_eval=2"])
+    task = load_task(build_settings(cfg).task)
+    assert task.name == "countdown_hard" and task.measures is COUNTDOWN_MEASURES
+    measured = task.measures(["<answer>1 + 2</answer>"], [task.heldout[0].reference])
+    assert set(measured) == {"format", "accuracy"}
+    renamed = load_task(build_settings(compose_config(["task=fr_en", "task.name=countdown"])).task)
+    assert renamed.measures is TEXT_MEASURES  # and a text task named countdown stays text
+
+
+def test_an_unknown_measure_kind_is_a_one_line_config_error(compose_config):
+    with pytest.raises(ConfigError) as caught:
+        build_settings(compose_config(["task.measures=bleu"]))
+    assert str(caught.value) == "task.measures: must be one of text, countdown; got 'bleu'"
+    with pytest.raises(ConfigError, match=r"^task\.measures: must be one of text, countdown; got 'bleu'$"):
+        measures_for("bleu")
+
+
+def test_the_config_choices_are_the_kinds_there_are():
+    assert tuple(TASK_KINDS) == MEASURE_KINDS
+    assert all(kind.kind == name for name, kind in TASK_KINDS.items())
+
+
+def test_the_task_labels_its_measures_and_headlines_one_in_the_progress_bar():
+    assert COUNTDOWN_MEASURES.progress_fields({"format": 0.4, "accuracy": 0.1}) == {"format": "40%"}
+    assert COUNTDOWN_MEASURES.progress_fields({}) == {}
+    assert TEXT_MEASURES.progress_fields({"chrf": 0.3}) == {}
+    assert COUNTDOWN_MEASURES.label("accuracy").summary == "held-out answers correct"
+    assert TEXT_MEASURES.label("kl").column == "KL to base (nats/token)"  # every task's
+    assert TEXT_MEASURES.label("bleu").summary == "held-out bleu"  # unlabelled: its own name
+    assert list(all_measure_labels()) == ["answer_words", "answer_chars", "chrf", "format", "accuracy", "kl"]
 
 
 def test_kl_to_base_is_zero_for_the_base_and_grows_with_the_adapter(tiny_gpt2):

@@ -13,7 +13,7 @@ from evosweep.algorithms.schedules import ConstantSchedule
 from evosweep.errors import ConfigError
 from evosweep.run import run
 from evosweep.settings.build import build_settings
-from evosweep.tracking.checkpoint import load_checkpoint
+from evosweep.state.checkpoint import load_checkpoint
 
 
 def test_every_k_generations_a_polished_copy_of_the_elite_replaces_the_last_child(tiny_gpt2):

@@ -51,5 +51,10 @@ def test_unknown_builtin_and_bad_dtype():
         tiny(dtype="float7")
 
 
+def test_builtin_models_load_in_the_asked_dtype():
+    loaded = load_model(dataclasses.replace(model_settings("tiny-llama"), dtype="bfloat16"))
+    assert {parameter.dtype for parameter in loaded.model.parameters()} == {torch.bfloat16}
+
+
 def test_chat_template_formatting(tiny_gpt2):
     assert tiny_gpt2.format_prompt("hi") == "hi"  # no template for base models

@@ -68,7 +68,7 @@ def test_a_run_can_start_from_a_saved_adapter(compose_config, tmp_path):
     from conftest import TINY_RUN
 
     from evosweep.run import run
-    from evosweep.tracking.checkpoint import load_checkpoint
+    from evosweep.state.checkpoint import load_checkpoint
 
     run(compose_config(TINY_RUN + ["algorithm.mutation_scale=0.1"]), tmp_path / "first")
     saved = tmp_path / "first" / "adapters" / "best"

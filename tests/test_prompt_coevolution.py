@@ -15,7 +15,7 @@ from evosweep.evaluation.evaluator import PopulationEvaluator
 from evosweep.run import run
 from evosweep.settings.build import build_settings
 from evosweep.settings.prompts import PromptSettings
-from evosweep.tracking.checkpoint import load_checkpoint
+from evosweep.state.checkpoint import load_checkpoint
 
 COEVOLVE = [o for o in TINY_RUN if o != "task=bonjour"] + [
     "task=fr_en", "task.max_train=3", "task.max_eval=3", "prompts=coevolve", "prompts.population_size=4",

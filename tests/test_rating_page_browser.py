@@ -15,7 +15,7 @@ from scripted_rater import ScriptedTerminal, answer_for
 
 from evosweep.rewards.rating.reward import WebHumanFeedbackReward
 from evosweep.run import run
-from evosweep.tracking.checkpoint import load_checkpoint
+from evosweep.state.checkpoint import load_checkpoint
 
 
 # two generations of a tiny run whose members answer differently (6 distinct outputs)

@@ -16,8 +16,8 @@ from evosweep import testing_hooks
 from evosweep.errors import ConfigError
 from evosweep.evaluation.evaluator import PopulationEvaluator
 from evosweep.run import run
-from evosweep.tracking.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
-from evosweep.tracking.relog import relog_missing
+from evosweep.state.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from evosweep.state.relog import relog_missing
 
 ROOT = Path(__file__).resolve().parent.parent
 KILL_AT = testing_hooks.ENV
@@ -59,7 +59,7 @@ def _write_rounds_killed_at(folder: Path, point: str, rounds: int = 6) -> subpro
     """A process writing checkpoints of rounds 0.. (16 MB each) in ``folder``, killed at ``point``."""
     return subprocess.run([sys.executable, "-c", (
         "import sys, torch\n"
-        "from evosweep.tracking.checkpoint import save_checkpoint\n"
+        "from evosweep.state.checkpoint import save_checkpoint\n"
         f"for i in range({rounds}):\n"
         "    save_checkpoint(sys.argv[1], {'round': i, 'weights': torch.full((4_000_000,), float(i))})\n"
     ), str(folder)], cwd=ROOT, env={**os.environ, KILL_AT: point}, capture_output=True, timeout=120)

@@ -9,7 +9,7 @@ from conftest import TINY_RUN
 
 from evosweep.run import run
 from evosweep.settings.build import build_settings
-from evosweep.tracking.checkpoint import load_checkpoint
+from evosweep.state.checkpoint import load_checkpoint
 
 SHORT = TINY_RUN + ["algorithm.population_size=4", "algorithm.generations=2"]
 

@@ -8,8 +8,8 @@ import random
 import pytest
 import torch
 
-from evosweep.tracking import checkpoint
-from evosweep.tracking.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from evosweep.state import checkpoint
+from evosweep.state.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
 
 
 def _draws() -> tuple[list[float], list[float]]:

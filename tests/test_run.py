@@ -12,7 +12,7 @@ from evosweep.lora.layout import LoraLayout
 from evosweep.models.loading import load_model
 from evosweep.run import out_of_time, run
 from evosweep.settings.model_conf import model_settings
-from evosweep.tracking.checkpoint import load_checkpoint
+from evosweep.state.checkpoint import load_checkpoint
 
 LEARNING = ["model=tiny-gpt2", "algorithm=ga", "task=fr_en", "task.max_train=4", "task.max_eval=4",
             "algorithm.population_size=8", "algorithm.generations=8",

@@ -9,7 +9,8 @@ from conftest import TINY_RUN
 from mlflow.tracking import MlflowClient
 
 from evosweep.run import run
-from evosweep.tasks.pairs import Pair, Task
+from evosweep.tasks.pairs import Pair
+from evosweep.tasks.task import Task
 from evosweep.tracking.datasets import task_datasets
 from evosweep.tracking.provenance import CODE_ROOT, command_line, default_run_name
 

@@ -59,7 +59,7 @@ def test_ga_logs_the_scale_that_bred_each_generation(compose_config, tmp_path):
     from conftest import TINY_RUN
 
     from evosweep.run import run
-    from evosweep.tracking.checkpoint import load_checkpoint
+    from evosweep.state.checkpoint import load_checkpoint
 
     run(compose_config(TINY_RUN + ["algorithm.generations=3", "algorithm.mutation_scale=0.1",
                                    "schedule=linear", "schedule.final=0.5"]), tmp_path)
@@ -71,7 +71,7 @@ def test_one_fifth_rule_drives_the_ga_scale(compose_config, tmp_path):
     from conftest import TINY_RUN
 
     from evosweep.run import run
-    from evosweep.tracking.checkpoint import load_checkpoint
+    from evosweep.state.checkpoint import load_checkpoint
 
     run(compose_config(TINY_RUN + ["algorithm.generations=4", "schedule=one_fifth", "schedule.step=2",
                                    "operators/selection=tournament", "operators/crossover=per_module"]),

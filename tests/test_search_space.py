@@ -15,9 +15,9 @@ from evosweep.errors import ConfigError
 from evosweep.lora.layout import LoraLayout
 from evosweep.run import run
 from evosweep.settings.build import build_settings
+from evosweep.state.checkpoint import load_checkpoint
 from evosweep.tasks.minibatch import TrainBatches
 from evosweep.tasks.pairs import Pair
-from evosweep.tracking.checkpoint import load_checkpoint
 
 
 def _context(loaded) -> tuple[AlgorithmContext, LoraLayout]:
@@ -66,6 +66,7 @@ def test_minibatches_are_fresh_draws_covering_each_epoch():
     assert all(len(batch) == 4 and len(set(batch)) == 4 for batch in drawn)
     assert drawn[0] != drawn[1]
     assert set(drawn[0] + drawn[1]) | set(drawn[2][:2]) == set(pairs)
+    assert all(sum(batch.count(pair) for batch in drawn) == 2 for pair in pairs)  # none dropped
     assert TrainBatches(pairs, None, seed=0).next() == pairs
     assert TrainBatches(pairs, 50, seed=0).next() == pairs
 

@@ -16,8 +16,8 @@ from evosweep.lora.layout import LoraLayout
 from evosweep.models.loading import load_model
 from evosweep.run import run
 from evosweep.settings.build import build_settings
+from evosweep.state.checkpoint import load_checkpoint
 from evosweep.tasks.pairs import Pair
-from evosweep.tracking.checkpoint import load_checkpoint
 
 PAIRS = [Pair("bonjour", "hello"), Pair("chat", "cat"), Pair("chien", "dog")]
 

@@ -12,8 +12,8 @@ import optuna
 import pytest
 
 from evosweep.errors import ConfigError
+from evosweep.sweep.optuna_specs import open_storage
 from evosweep.tracking.db_urls import CONNECT_TIMEOUT_S, with_connect_timeout, with_driver
-from evosweep.tracking.optuna_specs import open_storage
 from evosweep.tracking.preflight import HEALTH_TIMEOUT_S
 from evosweep.tracking.store import open_mlflow_client
 

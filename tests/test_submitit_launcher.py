@@ -10,7 +10,7 @@ from pathlib import Path
 from conftest import CONF_DIR, TINY_RUN
 from hydra import compose, initialize_config_dir
 
-from evosweep.tracking.checkpoint import load_checkpoint
+from evosweep.state.checkpoint import load_checkpoint
 
 
 def test_submitit_local_runs_each_job_as_its_own_process(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """The end-of-run answer table marks which held-out answers are exactly right, new or lost."""
 
-from evosweep.report.summary import sample_table, summary_table
+from evosweep.outputs.summary import sample_table, summary_table
 
 
 def test_answers_table_marks_right_new_and_lost_answers():

@@ -1,4 +1,4 @@
-"""evosweep.tracking.pruning: the job reports through the storage and is pruned by the study's pruner."""
+"""evosweep.sweep.pruning: the job reports through the storage and is pruned by the study's pruner."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import optuna
 import pytest
 
-from evosweep.tracking.optuna_specs import PRUNER_ATTR
-from evosweep.tracking.pruning import TrialReporter
+from evosweep.sweep.optuna_specs import PRUNER_ATTR
+from evosweep.sweep.pruning import TrialReporter
 
 
 def _study(tmp_path: Path, pruner_spec: object) -> tuple[optuna.Study, str]:

@@ -8,7 +8,8 @@ import pytest
 
 from evosweep.errors import ConfigError, TaskFileError
 from evosweep.settings.task import TaskSettings
-from evosweep.tasks.pairs import load_jsonl, load_task
+from evosweep.tasks.pairs import load_jsonl
+from evosweep.tasks.task import load_task
 
 
 def test_bundled_french_english_task_has_enough_pairs():

@@ -13,7 +13,7 @@ import torch
 from evosweep.errors import ConfigError, TaskFileError
 from evosweep.models.device import resolve_device
 from evosweep.settings.task import TaskSettings
-from evosweep.tasks.pairs import load_task
+from evosweep.tasks.task import load_task
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -21,10 +21,14 @@ PACKAGES = {
     "evosweep/lora": "the flat (P, D) adapter layout, peft import/export, batched multi-LoRA layers",
     "evosweep/evaluation": "the population evaluator, prompts, the shared prompt head, held-out checks",
     "evosweep/rewards": "text rewards behind one guard; the likelihood reward",
+    "evosweep/rewards/rating": "`reward=human_web`: the rating page, its queue and ratings log",
     "evosweep/algorithms": "ga, es, pg, hybrid, sft, fitness shaping, schedules",
     "evosweep/algorithms/operators": "selection, crossover, mutation on the (P, D) tensor",
-    "evosweep/tracking": "MLflow (the only mlflow importer), store URIs, checkpoints, resume, Optuna pruning",
-    "evosweep/report": "`python -m evosweep.report`, end-of-run summary and plots, `ui_links`",
+    "evosweep/tracking": "MLflow (the only mlflow importer), store URIs, database preflight checks",
+    "evosweep/state": "checkpoints and resume: the run's saved state, re-logging what the tracker lacks",
+    "evosweep/sweep": "the core side of a sweep: Optuna pruner and storage specs, the job's trial reporter",
+    "evosweep/outputs": "what a finished run writes: the fitness plot, the summary and answer tables",
+    "evosweep/report": "`python -m evosweep.report`: an experiment's tables and plots, `ui_links`",
     "evosweep/bench": "`python -m evosweep.bench`",
     "evosweep/distributed": "Ray: joining a cluster, a run's population over evaluation actors (`eval.workers`)",
     "hydra_plugins/evosweep_optuna_sweeper": "the Optuna sweeper plugin; the core never imports it",
@@ -85,8 +89,9 @@ conf/ (Hydra) ──► evosweep.__main__ ──► run(cfg) ──► objective
   evaluation    ──► P members x N prompts in batched passes
   rewards       ──► scores (P, N) -> fitness (P,)
   algorithms    ──► ask() -> population; tell(fitness)
-  tracking      ──► MLflow metrics and artifacts; checkpoint after every generation
-  report        ──► summary table, fitness plot, saved adapter
+  state         ──► checkpoint after every generation; a rerun resumes from it
+  tracking      ──► MLflow metrics and artifacts
+  outputs       ──► summary table, fitness plot, saved adapter
 ```
 
 | module | what it holds |

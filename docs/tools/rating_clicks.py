@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 
 from evosweep.rewards.rating.scripted_rater import rate_until_done
-from evosweep.tracking.checkpoint import load_checkpoint
+from evosweep.state.checkpoint import load_checkpoint
 
 TOKEN = "scripted-rater"
 RUN = ["algorithm=es", "algorithm.population_size=8", "algorithm.generations=8", "task.minibatch=2",

@@ -18,11 +18,12 @@ policies. A ``mask`` limits the step to the entries that may move (the hybrid's
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
+from evosweep.algorithms.flat_trainer import FlatAdamTrainer
 from evosweep.algorithms.rollouts import Rollout, completion_logprobs, sample_rollout
 from evosweep.algorithms.shaping import failed_as_lowest
 from evosweep.errors import ConfigError
@@ -97,7 +98,7 @@ def clipped_objective(new: torch.Tensor, old: torch.Tensor, reference: torch.Ten
                   "clip_fraction": (clipped * weight).sum() / tokens}
 
 
-class PolicyGradientTrainer:
+class PolicyGradientTrainer(FlatAdamTrainer):
     """Holds the trainable adapter and its Adam state; ``train(steps)`` returns one dict a step."""
 
     def __init__(self, settings: PolicyGradientSettings, context,
@@ -109,21 +110,14 @@ class PolicyGradientTrainer:
         self.eval = context.evaluator.settings
         self.score = getattr(context.evaluator, "score_texts", None) or context.reward
         self.generator = context.generator
-        device = next(self.loaded.model.parameters()).device
-        self.policy = torch.nn.Parameter(context.initial_member.clone().float().to(device))  # (D,)
-        self.optimizer = torch.optim.Adam([self.policy], lr=settings.learning_rate)
-        self.mask = None if mask is None else mask.to(device=device, dtype=self.policy.dtype)  # (D,)
+        super().__init__(context.initial_member, next(self.loaded.model.parameters()).device,
+                         settings.learning_rate, settings.max_grad_norm, mask)
         self.steps_done = 0
 
     @property
     def completions_per_step(self) -> int:
         """Sampled (and reward-scored) completions per step."""
         return min(self.settings.prompts_per_step, len(self.pairs)) * self.settings.group_size
-
-    def load_member(self, member: torch.Tensor) -> None:
-        """Continue training from ``member`` (``(D,)``); the Adam state carries over."""
-        with torch.no_grad():
-            self.policy.copy_(member)
 
     def train(self, steps: int) -> list[dict[str, float]]:
         """``steps`` policy-gradient steps: one dict each (``rl/step``, ``rl/loss``, ``rl/kl``, ...)."""
@@ -155,13 +149,7 @@ class PolicyGradientTrainer:
             old = new.detach() if old is None else old
             loss, info = clipped_objective(new, old, reference, advantages, rollout.completion_mask,
                                            settings.clip, settings.kl_coef)
-            self.optimizer.zero_grad()
-            loss.backward()
-            if self.mask is not None:  # entries outside algorithm.evolve keep a zero gradient
-                self.policy.grad.mul_(self.mask)
-            if settings.max_grad_norm > 0:
-                torch.nn.utils.clip_grad_norm_([self.policy], settings.max_grad_norm)
-            self.optimizer.step()
+            self.update(loss)  # entries outside algorithm.evolve (the mask) do not move
             losses.append(float(loss.detach()))
             kls.append(float(info["kl"]))
             clipped.append(float(info["clip_fraction"]))
@@ -174,11 +162,9 @@ class PolicyGradientTrainer:
             "rl/clip_fraction": sum(clipped) / len(clipped),
         }
 
-    def state_dict(self) -> dict:
-        return {"policy": self.policy.detach().clone(), "steps_done": self.steps_done,
-                "optimizer": copy.deepcopy(self.optimizer.state_dict())}
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "steps_done": self.steps_done}
 
-    def load_state_dict(self, state: dict) -> None:
-        self.load_member(state["policy"])
-        self.optimizer.load_state_dict(state["optimizer"])
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
         self.steps_done = state["steps_done"]

@@ -76,7 +76,7 @@ class HybridAlgorithm(GeneticAlgorithm):
         if more_generations and self.generation % self.config.rl_every == 0:
             self.trainer.load_member(self.population[0])
             self.last_steps = self.trainer.train(self.config.rl_steps)
-            self.population[-1] = self.trainer.policy.detach().to(self.population.dtype)
+            self.population[-1] = self.trainer.member().to(self.population.dtype)
         metrics["perf/rl_reward_evals"] = float(len(self.last_steps) * self.trainer.completions_per_step)
         return metrics
 

@@ -59,7 +59,7 @@ class PolicyGradientAlgorithm:
         self.last_steps: list[dict[str, float]] = []
 
     def ask(self) -> torch.Tensor:
-        return self.trainer.policy.detach().clone()[None]
+        return self.trainer.member()[None]
 
     def tell(self, fitness: torch.Tensor) -> dict[str, float]:
         """Train; the train fitness of the asked adapter is only reported."""
@@ -73,7 +73,7 @@ class PolicyGradientAlgorithm:
 
     def best_member(self) -> torch.Tensor:
         """The adapter after the last step, ``(D,)``."""
-        return self.trainer.policy.detach().clone()
+        return self.trainer.member()
 
     def state_dict(self) -> dict:
         return {"generation": self.generation, "trainer": self.trainer.state_dict(),

@@ -11,15 +11,17 @@ evaluations, so sft's curves share every metric name with the evolutionary ones;
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
+from evosweep.algorithms.flat_trainer import FlatAdamTrainer
 from evosweep.errors import ConfigError
 from evosweep.evaluation.logprobs import next_token_logprobs
 from evosweep.evaluation.prompts import encode_targets
 from evosweep.settings.checks import require_non_negative, require_positive
+from evosweep.tasks.epoch_sampler import EpochSampler
 
 
 @dataclass
@@ -51,7 +53,7 @@ class SFTConfig:
         return SupervisedFineTuning(self, context)
 
 
-class SupervisedFineTuning:
+class SupervisedFineTuning(FlatAdamTrainer):
     """ask() -> the adapter ``(1, D)``; tell() -> ``steps_per_generation`` Adam steps."""
 
     def __init__(self, config: SFTConfig, context) -> None:
@@ -60,23 +62,17 @@ class SupervisedFineTuning:
         self.lora = context.lora
         self.pairs = context.train_pairs
         self.generator = context.generator
-        device = next(self.loaded.model.parameters()).device
-        self.policy = torch.nn.Parameter(context.initial_member.clone().float().to(device))  # (D,)
-        self.optimizer = torch.optim.Adam([self.policy], lr=config.learning_rate)
+        super().__init__(context.initial_member, next(self.loaded.model.parameters()).device,
+                         config.learning_rate, config.max_grad_norm)
         self.generation = 0
-        self.order: list[int] = []  # the rest of this epoch's shuffled pair indices
+        self.sampler = EpochSampler(len(self.pairs), self.generator)  # the algorithm's stream
 
     def ask(self) -> torch.Tensor:
-        return self.policy.detach().clone()[None]
+        return self.member()[None]
 
     def _batch(self) -> list:
-        size = self.config.batch_size or len(self.pairs)
-        chosen = []
-        while len(chosen) < min(size, len(self.pairs)):
-            if not self.order:
-                self.order = torch.randperm(len(self.pairs), generator=self.generator).tolist()
-            chosen.append(self.order.pop())
-        return [self.pairs[index] for index in chosen]
+        size = min(self.config.batch_size or len(self.pairs), len(self.pairs))
+        return [self.pairs[index] for index in self.sampler.draw(size)]
 
     def step(self) -> tuple[float, int]:
         """One Adam step on a batch; returns (loss, reference tokens trained on)."""
@@ -88,11 +84,7 @@ class SupervisedFineTuning:
                                          encoded["attention_mask"], predicts)  # (K,)
         per_row = torch.zeros(predicts.shape, device=device).masked_scatter(predicts, picked)
         loss = -(per_row.sum(dim=1) / predicts.sum(dim=1).clamp(min=1)).mean()
-        self.optimizer.zero_grad()
-        loss.backward()
-        if self.config.max_grad_norm > 0:
-            torch.nn.utils.clip_grad_norm_([self.policy], self.config.max_grad_norm)
-        self.optimizer.step()
+        self.update(loss)
         return float(loss.detach()), int(predicts.sum())
 
     def tell(self, fitness: torch.Tensor) -> dict[str, float]:
@@ -103,17 +95,14 @@ class SupervisedFineTuning:
 
     def best_member(self) -> torch.Tensor:
         """The adapter after the last step, ``(D,)``."""
-        return self.policy.detach().clone()
+        return self.member()
 
-    def state_dict(self) -> dict:
-        return {"policy": self.policy.detach().clone(), "generation": self.generation,
-                "optimizer": copy.deepcopy(self.optimizer.state_dict()), "order": list(self.order),
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "generation": self.generation, **self.sampler.state_dict(),
                 "generator": self.generator.get_state()}
 
-    def load_state_dict(self, state: dict) -> None:
-        with torch.no_grad():
-            self.policy.copy_(state["policy"])
-        self.optimizer.load_state_dict(state["optimizer"])
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
         self.generation = state["generation"]
-        self.order = list(state["order"])
+        self.sampler.load_state_dict(state)
         self.generator.set_state(state["generator"])

@@ -20,16 +20,19 @@ import statistics
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from evosweep.bench.likelihood import add_arguments, format_layouts, time_layouts
 from evosweep.bench.methods import METHODS, Contenders
+from evosweep.errors import ConfigError
 from evosweep.lora.layout import LoraLayout
+from evosweep.models.device import resolve_device, synchronize
 from evosweep.models.loading import load_model
 from evosweep.settings.evaluation import EvalSettings
-from evosweep.settings.model import ModelSettings
+from evosweep.settings.model import DTYPES, ModelSettings
 from evosweep.settings.model_conf import model_settings
 from evosweep.tasks.pairs import Pair, load_jsonl
 
@@ -62,11 +65,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="--workers: the conf/reward the workers score with (default: generated answers)")
     add_arguments(parser)
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto (as device=)")
+    parser.add_argument("--dtype", choices=DTYPES, help="the model's weights (default: the model config's)")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
     unknown = set(args.methods.split(",")) - set(METHODS)
     if unknown:
         parser.error(f"unknown method(s) {sorted(unknown)}; choose from {', '.join(METHODS)}")
+    try:
+        args.device = resolve_device(args.device)
+    except ConfigError as error:
+        parser.error(str(error).replace("device:", "--device:", 1))
     return args
 
 
@@ -84,13 +93,18 @@ def bench_pairs(count: int) -> list[Pair]:
 
 
 def time_rounds(runs: dict[str, Callable[[], int]], repeats: int) -> dict[str, list[float]]:
-    """Seconds per evaluation of each run, per round; the order alternates between rounds."""
+    """Seconds per evaluation of each run, per round; the order alternates between rounds.
+
+    Each round waits for the accelerator's queued work (:func:`synchronize`) before and after.
+    """
     times: dict[str, list[float]] = {name: [] for name in runs}
     order = list(runs)
     for round_index in range(repeats):
         for name in order if round_index % 2 == 0 else order[::-1]:
+            synchronize()
             start = time.perf_counter()
             evals = runs[name]()
+            synchronize()
             times[name].append((time.perf_counter() - start) / evals)
     return times
 
@@ -109,7 +123,8 @@ def peak_rss_mb() -> float:
 def _header(args: argparse.Namespace) -> str:
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
     sizes = ",".join(map(str, args.scaling)) if args.scaling else args.population
-    return (f"evosweep bench: model={args.model} P={sizes} N={args.prompts} "
+    return (f"evosweep bench: model={args.model} device={args.device} dtype={args.dtype or 'config'} "
+            f"P={sizes} N={args.prompts} "
             f"new_tokens={args.new_tokens} batch_size={args.batch_size} share_prefix={args.share_prefix} "
             f"repeats={args.repeats} "
             f"threads={torch.get_num_threads()} cpus={os.cpu_count()} load avg {load}")
@@ -204,7 +219,8 @@ def _main_likelihood(args: argparse.Namespace, loaded, load_rss: float) -> int:
         args.json.write_text(json.dumps({"likelihood": [
             {"layers": t.layout, "adapted_layers": t.adapted_layers, "dim": t.dim,
              "evals_per_s": t.evals_per_s, "evals_per_cpu_s": t.evals_per_cpu_s} for t in timings],
-            "grid": {"model": args.model, "population": args.population, "prompts": args.prompts,
+            "grid": {"model": args.model, "device": args.device, "dtype": args.dtype,
+                     "population": args.population, "prompts": args.prompts,
                      "batch_size": args.batch_size, "threads": torch.get_num_threads()}}, indent=2) + "\n")
     return 0
 
@@ -215,7 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     settings = model_settings(args.model)
-    loaded = load_model(settings)
+    if args.dtype:
+        settings = replace(settings, dtype=args.dtype)
+    loaded = load_model(settings, args.device)
     load_rss = peak_rss_mb()
     layout = LoraLayout.from_model(loaded.model, settings.lora)
     if args.workers:
@@ -229,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     contenders = Contenders(loaded, layout, population, bench_pairs(args.prompts), eval_settings,
                             tuple(methods))
     print(_header(args), flush=True)
-    grid = {"model": args.model, "population": args.population, "prompts": args.prompts,
+    grid = {"model": args.model, "device": args.device, "dtype": args.dtype,
+            "population": args.population, "prompts": args.prompts,
             "new_tokens": args.new_tokens, "batch_size": args.batch_size,
             "share_prefix": args.share_prefix, "repeats": args.repeats,
             "seed_loop_members": min(args.seed_loop_members, args.population),

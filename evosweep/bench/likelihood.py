@@ -21,6 +21,7 @@ from evosweep.bench.methods import shared_copy
 from evosweep.evaluation.evaluator import PopulationEvaluator
 from evosweep.lora.batched import BatchedLora
 from evosweep.lora.layout import LoraLayout
+from evosweep.models.device import synchronize
 from evosweep.models.loading import LoadedModel
 from evosweep.rewards.likelihood import LikelihoodReward
 from evosweep.settings.evaluation import EvalSettings
@@ -75,8 +76,10 @@ def time_layouts(loaded: LoadedModel, layouts: list[str], population: int, pairs
     for round_index in range(repeats):
         for name in layouts if round_index % 2 == 0 else layouts[::-1]:
             evaluator, members = scorers[name]
+            synchronize()
             wall, cpu = time.perf_counter(), time.process_time()
             evaluator.evaluate(members, pairs)
+            synchronize()
             timings[name].wall.append((time.perf_counter() - wall) / evals)
             timings[name].cpu.append((time.process_time() - cpu) / evals)
     return [timings[name] for name in layouts]

@@ -6,16 +6,16 @@ from dataclasses import dataclass, field
 
 import torch
 
-from evosweep.evaluation.answers import answer_measures, exact_share, mean_words
+from evosweep.evaluation.answers import exact_share, mean_words
 from evosweep.evaluation.divergence import kl_to_base
 from evosweep.evaluation.evaluator import PopulationEvaluator
-from evosweep.tasks.pairs import Pair
+from evosweep.tasks.task import Task
 
 
 @dataclass
 class HeldoutCheck:
     """``reward``: mean held-out reward; ``exact``/``answer_words`` from the greedy answers;
-    ``measures``: the task's own (chrF, format, ...) and ``kl`` to the base model."""
+    ``measures``: the task's own (chrF, format, ...: ``task.measures``) and ``kl`` to the base model."""
 
     reward: float
     exact: float
@@ -30,23 +30,24 @@ class HeldoutCheck:
                 **{f"{prefix}{name}": value for name, value in self.measures.items()}}
 
 
-def check_heldout(evaluator: PopulationEvaluator, member: torch.Tensor, pairs: list[Pair],
-                  instruction: str | None = None, task_name: str = "") -> HeldoutCheck:
-    """Score ``member`` (``(D,)``) on ``pairs`` and read its greedy answers.
+def check_heldout(evaluator: PopulationEvaluator, member: torch.Tensor, task: Task,
+                  instruction: str | None = None) -> HeldoutCheck:
+    """Score ``member`` (``(D,)``) on the task's held-out pairs and read its greedy answers.
 
     A greedy text reward's own answers are reused; otherwise (likelihood, sampling)
-    the answers cost one extra greedy pass of ``len(pairs)`` rows. ``instruction``:
+    the answers cost one extra greedy pass of ``len(task.heldout)`` rows. ``instruction``:
     the prompt variant to wrap the prompts in (None = ``model.system_prompt``).
-    ``task_name`` picks the measures (:func:`~evosweep.evaluation.answers.answer_measures`);
+    The task measures its answers (:attr:`Task.measures <evosweep.tasks.task.Task.measures>`);
     ``eval.heldout_kl`` adds ``kl``, KL(adapted || base) per answer token.
     """
+    pairs = task.heldout
     evaluation = evaluator.evaluate(member[None], pairs, None if instruction is None else [instruction])
     if evaluation.completions is not None and not evaluator.settings.do_sample:
         answers = evaluation.completions[0]
     else:
         answers = evaluator.greedy_answers(member, pairs, instruction)
     references = [pair.reference for pair in pairs]
-    measures = answer_measures(task_name, answers, references)
+    measures = task.measures(answers, references)
     if evaluator.settings.heldout_kl:
         measures["kl"] = kl_to_base(evaluator.loaded.with_instruction(instruction), evaluator.lora,
                                     member, pairs, answers)

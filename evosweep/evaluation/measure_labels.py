@@ -1,7 +1,8 @@
-"""How each held-out measure is named and printed, in the run summary and in report tables.
+"""How a held-out measure is named and printed, in the run summary and in report tables.
 
-One entry per measure that :mod:`evosweep.evaluation.answers` (or ``eval.heldout_kl``)
-logs as ``heldout/<name>``; a measure missing here still prints, under its own name.
+The measures every task logs are labelled here; a task's own measures carry their
+labels with them (:class:`evosweep.tasks.measures.TaskMeasures`). A measure with
+no label still prints, under its own name.
 """
 
 from __future__ import annotations
@@ -20,16 +21,18 @@ class MeasureLabel:
     decimals: int
 
 
-MEASURE_LABELS: dict[str, MeasureLabel] = {
+#: measures of every task's answers, listed first in report tables
+ANSWER_LABELS: dict[str, MeasureLabel] = {
     "answer_words": MeasureLabel("held-out words per answer", "words per answer", "{:.1f}", 1),
-    "answer_chars": MeasureLabel("held-out characters per answer", "characters per answer", "{:.1f}", 1),
-    "chrf": MeasureLabel("held-out chrF of the answers", "chrF", "{:.3f}", 3),
-    "kl": MeasureLabel("KL to the base model per answer token", "KL to base (nats/token)", "{:.4f}", 4),
-    "format": MeasureLabel("held-out answers well formed", "well formed", "{:.0%}", 2),
-    "accuracy": MeasureLabel("held-out answers correct", "correct", "{:.0%}", 2),
 }
+#: measures of the adapted model itself (``eval.heldout_kl``), listed last in report tables
+MODEL_LABELS: dict[str, MeasureLabel] = {
+    "kl": MeasureLabel("KL to the base model per answer token", "KL to base (nats/token)", "{:.4f}", 4),
+}
+#: every task's labels
+COMMON_LABELS: dict[str, MeasureLabel] = {**ANSWER_LABELS, **MODEL_LABELS}
 
 
-def measure_label(name: str) -> MeasureLabel:
-    """The label of measure ``name``; an unknown one is shown under its own name."""
-    return MEASURE_LABELS.get(name, MeasureLabel(f"held-out {name}", name, "{:.4f}", 4))
+def fallback_label(name: str) -> MeasureLabel:
+    """The label of a measure nothing names: its own name, four decimals."""
+    return MeasureLabel(f"held-out {name}", name, "{:.4f}", 4)

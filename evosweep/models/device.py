@@ -25,3 +25,9 @@ def resolve_device(device: str) -> str:
     elif kind != "cpu":
         raise ConfigError("device", f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps")
     return device
+
+
+def synchronize() -> None:
+    """Wait for every queued CUDA kernel (a no-op without CUDA): timings then cover the work."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()

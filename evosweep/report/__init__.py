@@ -1,1 +1,1 @@
-"""After the runs: the end-of-run summary, fitness plots, and python -m evosweep.report tables."""
+"""After the runs: `python -m evosweep.report` tables and plots of an experiment, docs blocks, UI links."""

@@ -16,8 +16,8 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from evosweep.evaluation.measure_labels import MEASURE_LABELS
 from evosweep.report.runs import RunRecord
+from evosweep.tasks.kinds import all_measure_labels
 
 IGNORED_KEYS = {"seed", "resume"}
 IGNORED_PREFIXES = ("tracking.", "optuna_trial")
@@ -149,15 +149,16 @@ MEASURE_PREFIX = "heldout_final_"
 
 def measures_table(rows: list[dict[str, object]]) -> str:
     """The final best's held-out answer measures per configuration (mean ± std), or ''."""
-    present = [name for name in MEASURE_LABELS
+    labels = all_measure_labels()
+    present = [name for name in labels
                if any(f"{MEASURE_PREFIX}{name}_mean" in row for row in rows)]
     if not present:
         return ""
-    lines = ["| configuration | " + " | ".join(MEASURE_LABELS[n].column for n in present) + " |",
+    lines = ["| configuration | " + " | ".join(labels[n].column for n in present) + " |",
              "|---|" + "---|" * len(present)]
     for row in rows:
         cells = [_pm(row.get(f"{MEASURE_PREFIX}{name}_mean", math.nan),
-                     row.get(f"{MEASURE_PREFIX}{name}_std", math.nan), MEASURE_LABELS[name].decimals)
+                     row.get(f"{MEASURE_PREFIX}{name}_std", math.nan), labels[name].decimals)
                  for name in present]
         lines.append(f"| `{row['configuration']}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from evosweep.errors import ConfigError
+from evosweep.settings.checks import require_choice
+
+#: the kinds of task ``task.measures`` chooses from (their measures: evosweep.tasks.kinds)
+MEASURE_KINDS = ("text", "countdown")
 
 
 @dataclass
@@ -22,6 +26,8 @@ class TaskSettings:
     minibatch: int | None = None
     # a Hydra ``_target_`` dict whose call returns (train pairs, held-out pairs)
     generator: dict | None = None
+    # the held-out measures: text (chrF, characters per answer) or countdown (well formed, correct)
+    measures: str = "text"
 
     def __post_init__(self) -> None:
         for name in ("train_path", "eval_path"):
@@ -29,6 +35,7 @@ class TaskSettings:
                 raise ConfigError(f"task.{name}", f"is required: add task.{name}=path/to/file.jsonl")
         if self.train_path is None and not self.train_pairs and self.generator is None:
             raise ConfigError("task.train_path", "give a JSONL file, task.train_pairs or task.generator")
+        require_choice("task.measures", self.measures, MEASURE_KINDS)
         for name in ("max_train", "max_eval", "minibatch"):
             value = getattr(self, name)
             if value is not None and value < 1:

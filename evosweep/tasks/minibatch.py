@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
+from evosweep.tasks.epoch_sampler import EpochSampler
 from evosweep.tasks.pairs import Pair
 
 
 class TrainBatches:
-    """Draws ``size`` train pairs per generation without replacement within an epoch.
+    """Draws ``size`` train pairs per generation, in shuffled epochs (:class:`EpochSampler`).
 
     ``size`` None (or at least the split) hands back every pair, every generation.
     Its own seeded generator keeps the algorithm's random stream unchanged, and its
@@ -19,24 +22,17 @@ class TrainBatches:
         self.pairs = pairs
         self.size = size if size is not None and size < len(pairs) else None
         self.generator = torch.Generator().manual_seed(seed + 104729)  # not the algorithm's stream
-        self.order: list[int] = []
+        self.sampler = EpochSampler(len(pairs), self.generator)
 
     def next(self) -> list[Pair]:
         """This generation's train pairs."""
         if self.size is None:
             return self.pairs
-        chosen: list[int] = []
-        while len(chosen) < self.size:
-            if not self.order:
-                self.order = torch.randperm(len(self.pairs), generator=self.generator).tolist()
-            index = self.order.pop()
-            if index not in chosen:
-                chosen.append(index)
-        return [self.pairs[index] for index in chosen]
+        return [self.pairs[index] for index in self.sampler.draw(self.size)]
 
-    def state_dict(self) -> dict:
-        return {"generator": self.generator.get_state(), "order": list(self.order)}
+    def state_dict(self) -> dict[str, Any]:
+        return {"generator": self.generator.get_state(), **self.sampler.state_dict()}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         self.generator.set_state(state["generator"])
-        self.order = list(state["order"])
+        self.sampler.load_state_dict(state)

@@ -1,8 +1,8 @@
-"""Tasks: (prompt, reference) pairs split into train and held-out.
+"""(prompt, reference) pairs, read from JSONL files or written inline in the config.
 
-Sources: JSONL files (one ``{"prompt": ..., "reference": ...}`` object a line),
-files bundled with evosweep (``builtin:NAME.jsonl``), pairs written inline
-in the task config, or a generator (a ``_target_`` returning (train, held-out)).
+JSONL files hold one ``{"prompt": ..., "reference": ...}`` object a line;
+``builtin:NAME.jsonl`` names a file bundled with evosweep. A task splits its pairs
+into train and held-out (:mod:`evosweep.tasks.task`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evosweep.errors import TaskFileError
-from evosweep.settings.task import TaskSettings
 
 BUILTIN_PREFIX = "builtin:"
 DATA_DIR = Path(__file__).parent / "data"
@@ -36,15 +35,6 @@ class Pair:
     def target(self) -> str:
         """The text to teacher-force: the demonstration if there is one, else the reference."""
         return self.reference if self.demonstration is None else self.demonstration
-
-
-@dataclass
-class Task:
-    """A named task with a train split (fitness) and a held-out split (reporting)."""
-
-    name: str
-    train: list[Pair]
-    heldout: list[Pair]
 
 
 def resolve_path(path: str) -> Path:
@@ -85,28 +75,6 @@ def load_jsonl(path: str | Path) -> list[Pair]:
     return pairs
 
 
-def _inline(pairs: list[dict], field_name: str) -> list[Pair]:
+def inline_pairs(pairs: list[dict], field_name: str) -> list[Pair]:
+    """Pairs written in the config (``task.train_pairs``), each checked like a JSONL line."""
     return [_pair_from(dict(obj), f"{field_name}[{i}]") for i, obj in enumerate(pairs)]
-
-
-def load_task(settings: TaskSettings) -> Task:
-    """Load train and held-out pairs; with no held-out source, held-out = train."""
-    if settings.generator is not None:
-        from evosweep.settings.build import build  # config imports this module
-
-        train, heldout = build("task.generator", settings.generator)
-    else:
-        if settings.train_path is not None:
-            train = load_jsonl(settings.train_path)
-        else:
-            train = _inline(settings.train_pairs, "task.train_pairs")
-        if settings.eval_path is not None:
-            heldout = load_jsonl(settings.eval_path)
-        else:
-            heldout = _inline(settings.eval_pairs, "task.eval_pairs")
-    heldout = heldout or list(train)
-    return Task(
-        name=settings.name,
-        train=train[: settings.max_train],
-        heldout=heldout[: settings.max_eval],
-    )

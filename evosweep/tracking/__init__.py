@@ -1,1 +1,1 @@
-"""Recording runs: MLflow tracker and stores, checkpoints and resume, the Optuna trial reporter."""
+"""Recording runs: the MLflow tracker and stores, databases and their preflight checks."""

@@ -11,7 +11,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from evosweep.tasks.pairs import Pair, Task
+from evosweep.tasks.pairs import Pair
+from evosweep.tasks.task import Task
 
 SCHEMA = json.dumps({"mlflow_colspec": [{"name": "prompt", "type": "string"},
                                         {"name": "reference", "type": "string"}]})

@@ -13,9 +13,9 @@ from typing import Any
 import optuna
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-from evosweep.tracking.optuna_specs import build_object
-from evosweep.tracking.optuna_specs import make_pruner as core_make_pruner
-from evosweep.tracking.optuna_specs import normalize_spec as core_normalize_spec
+from evosweep.sweep.optuna_specs import build_object
+from evosweep.sweep.optuna_specs import make_pruner as core_make_pruner
+from evosweep.sweep.optuna_specs import normalize_spec as core_normalize_spec
 
 from .errors import SweeperConfigError, as_sweeper_errors
 from .search_space import SearchSpace
@@ -59,7 +59,7 @@ def make_sampler(spec: Any, space: SearchSpace, n_objectives: int = 1) -> optuna
 
 
 def make_pruner(spec: Any) -> optuna.pruners.BasePruner:
-    """The pruner ``spec`` names (``None`` -> NopPruner); see evosweep.tracking.optuna_specs."""
+    """The pruner ``spec`` names (``None`` -> NopPruner); see evosweep.sweep.optuna_specs."""
     with as_sweeper_errors():
         return core_make_pruner(spec)
 

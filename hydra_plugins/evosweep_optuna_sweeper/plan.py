@@ -14,7 +14,7 @@ from hydra.utils import get_method
 from omegaconf import DictConfig, OmegaConf
 
 from evosweep.errors import one_line
-from evosweep.tracking.optuna_specs import PRUNERS
+from evosweep.sweep.optuna_specs import PRUNERS
 
 from .errors import SweeperConfigError
 from .factories import make_pruner, make_sampler, normalize_spec
@@ -32,7 +32,7 @@ class SweepPlan:
     directions: list[str]
     sampler: optuna.samplers.BaseSampler
     pruner: optuna.pruners.BasePruner
-    pruner_spec: Any  # plain JSON: stored on the study, rebuilt by jobs (evosweep.tracking.pruning)
+    pruner_spec: Any  # plain JSON: stored on the study, rebuilt by jobs (evosweep.sweep.pruning)
     storage_url: str
     study_name: str
     n_trials: int

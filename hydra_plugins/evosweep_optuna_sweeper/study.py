@@ -19,7 +19,7 @@ from optuna.trial import TrialState
 from sqlalchemy import orm, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from evosweep.tracking.optuna_specs import open_storage
+from evosweep.sweep.optuna_specs import open_storage
 from evosweep.tracking.store import absolute_store_uri
 
 from .errors import SweeperConfigError, as_sweeper_errors
@@ -39,7 +39,7 @@ def storage_url(storage: str | None, base_dir: Path) -> str:
 
 def make_storage(url: str, heartbeat_interval: int | None = None,
                  grace_period: int | None = None) -> BaseStorage:
-    """An RDB storage for ``url`` (see evosweep.tracking.optuna_specs.open_storage)."""
+    """An RDB storage for ``url`` (see evosweep.sweep.optuna_specs.open_storage)."""
     with as_sweeper_errors():
         return open_storage(url, "hydra.sweeper.storage", heartbeat_interval, grace_period)
 

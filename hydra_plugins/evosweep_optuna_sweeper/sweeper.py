@@ -16,8 +16,8 @@ from omegaconf.errors import OmegaConfBaseException
 from sqlalchemy.exc import SQLAlchemyError
 
 from evosweep.errors import one_line
+from evosweep.sweep.optuna_specs import PRUNER_ATTR
 from evosweep.tracking.db_urls import with_driver
-from evosweep.tracking.optuna_specs import PRUNER_ATTR
 from evosweep.tracking.preflight import check_tracking_store
 from evosweep.tracking.store import tracking_errors
 

@@ -16,7 +16,7 @@ import optuna
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from evosweep.tracking.pruning import TrialReporter
+from evosweep.sweep.pruning import TrialReporter
 
 
 def objective(x: float, y: float, step: int) -> float:

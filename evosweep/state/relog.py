@@ -10,21 +10,21 @@ from __future__ import annotations
 from typing import Any
 
 
-def generation_metrics(row: dict[str, float]) -> dict[str, float]:
+def without_generation(row: dict[str, float]) -> dict[str, float]:
     """A history row without its ``generation`` key (the tracker's step)."""
     return {key: value for key, value in row.items() if key != "generation"}
 
 
-def step_metrics(row: dict[str, float]) -> dict[str, float]:
+def without_rl_step(row: dict[str, float]) -> dict[str, float]:
     """A per-RL-step row without its ``rl/step`` key (the tracker's step)."""
     return {key: value for key, value in row.items() if key != "rl/step"}
 
 
 def log_generation(tracker: Any, row: dict[str, float], steps: list[dict[str, float]]) -> None:
     """Log one generation's metrics (step = generation) and its RL steps (step = rl/step)."""
-    tracker.log_metrics(generation_metrics(row), step=int(row["generation"]))
+    tracker.log_metrics(without_generation(row), step=int(row["generation"]))
     for step in steps:
-        tracker.log_metrics(step_metrics(step), step=int(step["rl/step"]))
+        tracker.log_metrics(without_rl_step(step), step=int(step["rl/step"]))
 
 
 def relog_missing(tracker: Any, checkpoint: dict[str, Any]) -> int:
@@ -36,11 +36,11 @@ def relog_missing(tracker: Any, checkpoint: dict[str, Any]) -> int:
     done = tracker.logged_steps("fitness/best")
     for row in checkpoint["history"]:
         if int(row["generation"]) not in done:
-            tracker.log_metrics(generation_metrics(row), step=int(row["generation"]))
+            tracker.log_metrics(without_generation(row), step=int(row["generation"]))
             relogged += 1
     done_steps = tracker.logged_steps("rl/loss")
     for step in checkpoint.get("rl_history", []):
         if int(step["rl/step"]) not in done_steps:
-            tracker.log_metrics(step_metrics(step), step=int(step["rl/step"]))
+            tracker.log_metrics(without_rl_step(step), step=int(step["rl/step"]))
             relogged += 1
     return relogged

@@ -24,7 +24,7 @@ from typing import Any
 import optuna
 
 from evosweep.errors import ConfigError
-from evosweep.tracking.optuna_specs import open_storage, pruner_of
+from evosweep.sweep.optuna_specs import open_storage, pruner_of
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Run state: atomic checkpoints and what resuming from one needs."""
