@@ -111,7 +111,7 @@ def load_model(settings: ModelSettings, device: str = "cpu") -> LoadedModel:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"
     model.requires_grad_(False)
-    model.eval().to(device=device, dtype=getattr(torch, settings.dtype))  # built-in models: float32
+    model.eval().to(device)
     if model.generation_config is not None:
         model.generation_config.pad_token_id = tokenizer.pad_token_id
     return LoadedModel(model=model, tokenizer=tokenizer, settings=settings)
