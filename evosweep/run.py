@@ -25,6 +25,7 @@ from evosweep.settings.build import RunSettings, build_settings, flat_params
 from evosweep.state.checkpoint import capture_rng, restore_rng, resumable_checkpoint, save_checkpoint
 from evosweep.state.relog import log_generation, relog_missing
 from evosweep.tasks.minibatch import TrainBatches
+from evosweep.testing_hooks import kill_point
 from evosweep.tracking.datasets import task_datasets
 from evosweep.tracking.mlflow_tracker import NullTracker, make_tracker
 from evosweep.tracking.provenance import default_run_name, provenance_tags
@@ -127,6 +128,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
                                                                     train)
             evaluated = time.perf_counter()
             extra = {**algorithm.tell(evaluation.fitness), **prompt_metrics}
+            kill_point("generation.told", generation)  # tests only, as below
             steps = algorithm.step_metrics()
             heldout = None
             if heldout_due(generation, total, settings.eval.heldout_every):
@@ -140,6 +142,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             history.append(row)
             rl_history.extend(steps)
             save()  # before logging: the tracker never gets ahead of the checkpoint
+            kill_point("generation.saved", generation)  # tests only (evosweep/testing_hooks.py)
             log_generation(tracker, row, steps)
             if heldout is not None:
                 shown = {"heldout": f"{heldout.reward:.4f}", "exact": f"{heldout.exact:.0%}",

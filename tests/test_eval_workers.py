@@ -15,6 +15,7 @@ import pytest
 import torch
 from conftest import TIMING, TINY_RUN
 
+from evosweep import testing_hooks
 from evosweep.distributed.pool import WorkerPool
 from evosweep.distributed.pooled_evaluator import PooledEvaluator, member_slices, start_pool, worker_spec
 from evosweep.errors import ConfigError, WorkerError
@@ -147,20 +148,18 @@ def test_a_run_whose_worker_is_gone_stops_then_resumes_to_the_same_history(
         f"tracking.artifact_location={tmp_path}/artifacts"]
     run(compose_config(TINY_RUN + ["algorithm=ga"]), tmp_path / "one")
 
+    pools: list[WorkerPool] = []
+
     def fragile_pool(settings):  # no restarts, so the kill below stops the run
-        return WorkerPool(worker_spec(settings), settings.eval.workers, 0.0, max_restarts=0)
+        pools.append(WorkerPool(worker_spec(settings), settings.eval.workers, 0.0, max_restarts=0))
+        return pools[-1]
 
-    calls = {"count": 0}
-    original = PooledEvaluator.score
-
-    def kill_worker_before_generation_1(self, population, pairs, instructions=None):
-        calls["count"] += 1
-        if calls["count"] == 4:  # base held-out, generation 0 and its held-out, then generation 1
-            os.kill(self.pool.describe()[0]["pid"], signal.SIGKILL)
-        return original(self, population, pairs, instructions)
+    def kill_the_worker() -> None:  # the kill point's action here: the worker dies, not this process
+        os.kill(pools[0].describe()[0]["pid"], signal.SIGKILL)
 
     monkeypatch.setattr("evosweep.assemble.start_pool", fragile_pool)
-    monkeypatch.setattr(PooledEvaluator, "score", kill_worker_before_generation_1)
+    monkeypatch.setenv(testing_hooks.ENV, "generation.saved@0")  # generation 0 checkpointed and logged
+    monkeypatch.setattr(testing_hooks, "die", kill_the_worker)
     with pytest.raises(WorkerError, match="rerun the same command to continue from the last checkpoint"):
         run(compose_config(tracked + ["eval.workers=1"]), tmp_path / "two")
     monkeypatch.undo()

@@ -6,13 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
 from conftest import TIMING, TINY_RUN
 
+from evosweep import testing_hooks
 from evosweep.errors import ConfigError
 from evosweep.evaluation.evaluator import PopulationEvaluator
 from evosweep.run import run
@@ -20,6 +20,7 @@ from evosweep.state.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_che
 from evosweep.state.relog import relog_missing
 
 ROOT = Path(__file__).resolve().parent.parent
+KILL_AT = testing_hooks.ENV
 ADAPTER = Path("adapters") / "best" / "adapter_model.safetensors"
 ALGORITHMS = {
     "ga": ["algorithm=ga"],
@@ -54,27 +55,32 @@ def test_a_failed_write_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
     assert [path.name for path in tmp_path.iterdir()] == [CHECKPOINT_NAME]
 
 
-def test_a_checkpoint_killed_mid_write_is_never_corrupt(tmp_path):
-    """SIGKILL a process while it writes big checkpoints in a loop: the file always loads."""
-    save_checkpoint(tmp_path, {"round": -1, "weights": torch.full((1,), -1.0)})
-    writer = subprocess.Popen([sys.executable, "-c", (
+def _write_rounds_killed_at(folder: Path, point: str, rounds: int = 6) -> subprocess.CompletedProcess:
+    """A process writing checkpoints of rounds 0.. (16 MB each) in ``folder``, killed at ``point``."""
+    return subprocess.run([sys.executable, "-c", (
         "import sys, torch\n"
         "from evosweep.state.checkpoint import save_checkpoint\n"
-        "for i in range(1000):\n"
+        f"for i in range({rounds}):\n"
         "    save_checkpoint(sys.argv[1], {'round': i, 'weights': torch.full((4_000_000,), float(i))})\n"
-    ), str(tmp_path)], cwd=ROOT)
-    deadline = time.monotonic() + 120
-    rounds = []
-    while time.monotonic() < deadline and (not rounds or rounds[-1] < 3):
-        state = load_checkpoint(tmp_path)  # read while the writer replaces it
-        assert bool((state["weights"] == state["round"]).all())
-        rounds.append(state["round"])
-    time.sleep(0.07)
-    writer.send_signal(signal.SIGKILL)
-    writer.wait()
+    ), str(folder)], cwd=ROOT, env={**os.environ, KILL_AT: point}, capture_output=True, timeout=120)
+
+
+def test_a_checkpoint_killed_mid_write_keeps_the_previous_one(tmp_path):
+    """SIGKILL between writing round 3 and its atomic rename: round 2's checkpoint loads, whole."""
+    writer = _write_rounds_killed_at(tmp_path, "checkpoint.mid_write@3")
+    assert writer.returncode == -signal.SIGKILL, writer.stderr
     state = load_checkpoint(tmp_path)
-    assert state["round"] >= 3
-    assert bool((state["weights"] == state["round"]).all())
+    assert state["round"] == 2 and bool((state["weights"] == 2.0).all())
+    (unrenamed,) = tmp_path.glob(".checkpoint-*.tmp")  # the kill came after the write, not before
+    assert torch.load(unrenamed, weights_only=True)["round"] == 3
+
+
+def test_a_checkpoint_killed_right_after_its_write_is_the_new_one(tmp_path):
+    writer = _write_rounds_killed_at(tmp_path, "checkpoint.after_write@3")
+    assert writer.returncode == -signal.SIGKILL, writer.stderr
+    state = load_checkpoint(tmp_path)
+    assert state["round"] == 3 and bool((state["weights"] == 3.0).all())
+    assert [path.name for path in tmp_path.iterdir()] == [CHECKPOINT_NAME]
 
 
 @pytest.mark.parametrize("algorithm", sorted(ALGORITHMS))
@@ -84,20 +90,17 @@ def test_interrupted_mid_generation_resumes_exactly(compose_config, tmp_path, mo
         overrides = [o for o in overrides if not o.startswith("algorithm.population_size")]
     run(compose_config(overrides), tmp_path / "whole")
 
-    calls = {"count": 0}
-    original = PopulationEvaluator.evaluate
+    def interrupt() -> None:  # in this process: an interrupt, not a SIGKILL of pytest
+        raise KeyboardInterrupt
 
-    def dies_in_generation_2(self, population, pairs, instructions=None):
-        calls["count"] += 1
-        if calls["count"] == 1 + 2 * 2 + 2:  # base, 2 generations, then generation 2's held-out eval
-            raise KeyboardInterrupt  # after ask/evaluate/tell of generation 2, before its checkpoint
-        return original(self, population, pairs, instructions)
-
-    monkeypatch.setattr(PopulationEvaluator, "evaluate", dies_in_generation_2)
+    monkeypatch.setenv(KILL_AT, "generation.told@2")  # generation 2 told, not checkpointed
+    monkeypatch.setattr(testing_hooks, "die", interrupt)
     with pytest.raises(KeyboardInterrupt):
         run(compose_config(overrides), tmp_path / "killed")
     monkeypatch.undo()
-    assert load_checkpoint(tmp_path / "killed")["algorithm"]["generation"] == 2
+    killed = load_checkpoint(tmp_path / "killed")
+    assert killed["algorithm"]["generation"] == 2 and len(killed["history"]) == 2  # generations 0, 1
+    assert "final" not in killed
     run(compose_config(overrides + ["resume=true"]), tmp_path / "killed")
 
     whole, resumed = load_checkpoint(tmp_path / "whole"), load_checkpoint(tmp_path / "killed")
@@ -169,13 +172,6 @@ def _environment() -> dict[str, str]:
     return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
 
 
-def _generation_on_disk(run_dir: Path) -> int:
-    try:
-        return load_checkpoint(run_dir)["algorithm"]["generation"]
-    except TypeError:  # no checkpoint yet (None)
-        return -1
-
-
 def test_sigkill_mid_generation_then_resume_matches_an_uninterrupted_run(tmp_path):
     from mlflow.tracking import MlflowClient
 
@@ -184,16 +180,16 @@ def test_sigkill_mid_generation_then_resume_matches_an_uninterrupted_run(tmp_pat
     subprocess.run(_command(whole_dir, whole_uri), cwd=ROOT, env=_environment(), check=True,
                    capture_output=True, timeout=600)
 
-    victim = subprocess.Popen(_command(killed_dir, killed_uri), cwd=ROOT, env=_environment(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 600
-    while _generation_on_disk(killed_dir) < 2 and victim.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait()
-    killed_at = _generation_on_disk(killed_dir)
-    assert 2 <= killed_at < 6, f"killed at generation {killed_at}"
-    assert "final" not in load_checkpoint(killed_dir)
+    # SIGKILLed once generation 2 is checkpointed, before the tracker logs it: the rerun relogs it
+    victim = subprocess.run(_command(killed_dir, killed_uri), cwd=ROOT, capture_output=True, timeout=600,
+                            env={**_environment(), KILL_AT: "generation.saved@2"})
+    assert victim.returncode == -signal.SIGKILL, victim.stderr[-3000:]
+    killed = load_checkpoint(killed_dir)
+    assert killed["algorithm"]["generation"] == 3 and "final" not in killed
+    client = MlflowClient(killed_uri)
+    (mlrun,) = client.search_runs([client.get_experiment_by_name("resume").experiment_id])
+    assert mlrun.info.status == "RUNNING"  # no finally ran: the process died
+    assert sorted(m.step for m in client.get_metric_history(mlrun.info.run_id, "fitness/best")) == [0, 1]
 
     subprocess.run(_command(killed_dir, killed_uri, "resume=true"), cwd=ROOT, env=_environment(),
                    check=True, capture_output=True, timeout=600)
@@ -204,7 +200,6 @@ def test_sigkill_mid_generation_then_resume_matches_an_uninterrupted_run(tmp_pat
     assert resumed["rl_history"] == whole["rl_history"] and len(whole["rl_history"]) == 4
     assert (killed_dir / ADAPTER).read_bytes() == (whole_dir / ADAPTER).read_bytes()
 
-    client = MlflowClient(killed_uri)
     (mlrun,) = client.search_runs([client.get_experiment_by_name("resume").experiment_id])
     assert mlrun.info.run_id == resumed["mlflow_run_id"] and mlrun.info.status == "FINISHED"
     run_id = mlrun.info.run_id

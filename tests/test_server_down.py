@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from paused_run import PAUSED, wait_until_paused
 from urllib3.exceptions import ConnectTimeoutError
 from urllib3.util.retry import Retry
 
+from evosweep.testing_hooks import ENV
 from evosweep.tracking.preflight import FAIL_FAST_HTTP
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,13 +40,16 @@ def test_runs_bound_mlflow_s_retries_far_below_the_stop_deadline() -> None:
     assert bounded <= 10 < STOP_WITHIN_S < mlflow_defaults
 
 
-def _start_run(run_dir: Path, uri: str, experiment: str) -> subprocess.Popen:
+def _start_run(run_dir: Path, uri: str, experiment: str, pause_at: Path | None = None) -> subprocess.Popen:
+    """The run; with ``pause_at``, it pauses once generation 1 is checkpointed, before logging it
+    (it writes that file and waits until the test deletes it)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_ENABLE_TELEMETRY": "false",
-           "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
-    command = [sys.executable, "-m", "evosweep", "model=tiny-gpt2", "task=fr_en", "task.max_train=2",
-               "task.max_eval=2", "eval.max_new_tokens=2", "algorithm.population_size=4",
-               f"algorithm.generations={GENERATIONS}", "reward=chrf",
-               "reward._target_=slow_rewards.SlowLength", "++reward.delay_s=0.4", "tracking=mlflow",
+           "PYTHONPATH": os.pathsep.join([str(TESTS), str(REPO), os.environ.get("PYTHONPATH", "")])}
+    if pause_at is not None:
+        env.update({ENV: "generation.saved@1", PAUSED: str(pause_at)})
+    command = [sys.executable, str(TESTS / "paused_run.py"), "model=tiny-gpt2", "task=fr_en",
+               "task.max_train=2", "task.max_eval=2", "eval.max_new_tokens=2", "algorithm.population_size=4",
+               f"algorithm.generations={GENERATIONS}", "reward=chrf", "tracking=mlflow",
                f"tracking.uri={uri}", f"tracking.experiment={experiment}", f"hydra.run.dir={run_dir}"]
     return subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -65,14 +69,18 @@ def _steps(uri: str, experiment_name: str) -> list[int]:
 
 def test_a_run_stops_when_its_server_goes_away_and_resumes_when_it_is_back(mlflow_server,
                                                                            tmp_path: Path) -> None:
-    """The session's server is stopped mid-run and restarted on the same port and store."""
-    server, name, run_dir = mlflow_server, tmp_path.name, tmp_path / "run"
-    run = _start_run(run_dir, server.uri, name)
-    deadline = time.monotonic() + 120
-    while not _steps(server.uri, name) and time.monotonic() < deadline and run.poll() is None:
-        time.sleep(0.2)
-    assert _steps(server.uri, name), "the run logged no generation"
+    """The session's server is stopped while the run waits at a pause point (generation 1
+    checkpointed, not logged) and restarted on the same port and store."""
+    server, name, run_dir, paused = mlflow_server, tmp_path.name, tmp_path / "run", tmp_path / "paused"
+    run = _start_run(run_dir, server.uri, name, pause_at=paused)
+    try:
+        wait_until_paused(paused, alive=lambda: run.poll() is None)
+    except AssertionError:
+        run.kill()
+        raise
+    assert _steps(server.uri, name) == [0]
     server.stop()
+    paused.unlink()  # the run goes on: its next request, logging generation 1, finds no server
     try:
         try:  # generous, and still short of one request's back-off under MLflow's own defaults
             _, stderr = run.communicate(timeout=STOP_WITHIN_S)

@@ -7,10 +7,11 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import optuna
+
+from evosweep.testing_hooks import ENV
 
 REPO = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
@@ -30,9 +31,10 @@ def sweep_command(tmp_path: Path, storage: str, tracking_uri: str, *overrides: s
     ]
 
 
-def start(command: list[str], log: Path) -> subprocess.Popen:
+def start(command: list[str], log: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_ENABLE_TELEMETRY": "false",
-           "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+           "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+           **(extra_env or {})}
     with open(log, "w") as out:
         return subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -66,22 +68,10 @@ def launched_trials(log: Path) -> list[int]:
     return [int(n) for n in re.findall(r"\t#(\d+) : ", log.read_text())] if log.exists() else []
 
 
-def wait_until_mid_trial(storage: str, log: Path, timeout: float = 180) -> int:
-    """The number of a trial the sweep logging to ``log`` runs and that has reported a generation."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        mine = launched_trials(log)
-        if mine:
-            trial = {t.number: t for t in trials_of(storage)}.get(mine[-1])
-            if trial is not None and trial.state.name == "RUNNING" and trial.intermediate_values:
-                return trial.number
-        time.sleep(0.2)
-    raise AssertionError(f"{log.name}: no trial reported a generation within {timeout} s")
-
-
 def test_two_sweeps_share_a_postgres_study_and_one_killed_mid_trial_is_replaced(
         postgres, mlflow_server, tmp_path: Path) -> None:
-    """Two sweeps on one study log to one MLflow server; the first is SIGKILLed mid-trial.
+    """Two sweeps on one study log to one MLflow server; the first is SIGKILLed mid-trial
+    (at its first trial's generation 1, a kill point).
 
     The survivor fails the dead sweep's trial (no heartbeats), ends its MLflow run and
     runs trials until the study holds n_trials finished ones, every number unique.
@@ -92,11 +82,15 @@ def test_two_sweeps_share_a_postgres_study_and_one_killed_mid_trial_is_replaced(
         "hydra.sweeper.heartbeat_interval=1", "hydra.sweeper.grace_period=3",
         "reward=chrf", "reward._target_=slow_rewards.SlowLength",
     )
-    doomed = start(command, tmp_path / "doomed.log")
+    # the doomed sweep SIGKILLs itself in its first trial, once generation 1 is checkpointed
+    doomed = start(command, tmp_path / "doomed.log", {ENV: "generation.saved@1"})
     survivor = start(command, tmp_path / "survivor.log")
-    victim = wait_until_mid_trial(storage, tmp_path / "doomed.log")
-    os.killpg(doomed.pid, signal.SIGKILL)
-    doomed.wait(timeout=30)
+    try:
+        assert doomed.wait(timeout=240) == -signal.SIGKILL, (tmp_path / "doomed.log").read_text()[-3000:]
+    finally:
+        if doomed.poll() is None:
+            os.killpg(doomed.pid, signal.SIGKILL)
+    (victim,) = launched_trials(tmp_path / "doomed.log")
     finish(survivor, tmp_path / "survivor.log", timeout=240)
 
     trials = {t.number: t for t in trials_of(storage)}

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import optuna
@@ -13,18 +13,35 @@ import pytest
 
 from evosweep.errors import ConfigError
 from evosweep.sweep.optuna_specs import open_storage
-from evosweep.tracking.db_urls import with_connect_timeout, with_driver
+from evosweep.tracking.db_urls import CONNECT_TIMEOUT_S, with_connect_timeout, with_driver
+from evosweep.tracking.preflight import HEALTH_TIMEOUT_S
 from evosweep.tracking.store import open_mlflow_client
 
 REPO = Path(__file__).resolve().parent.parent
 NOBODY = "127.0.0.1:1"  # nothing listens on port 1
 
 
-def _raises_quickly(call, field: str, *words: str, within_s: float = 10) -> str:
-    started = time.monotonic()
+class Attempts:
+    """Connection attempts through a patched connect function: the timeout each one was given."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, owner: object, name: str, timeout_key: str) -> None:
+        self.timeouts: list[float | None] = []
+        real = getattr(owner, name)
+
+        def counted(*args, **kwargs):
+            self.timeouts.append(kwargs.get(timeout_key, args[1] if len(args) > 1 else None))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, counted)
+
+
+def _raises_at_once(call, field: str, *words: str, attempts: Attempts,
+                    timeouts: list[float | None]) -> str:
+    """``call`` raises one ConfigError line naming ``field`` after the connection attempts given
+    by their timeouts (one at most: no retries, no back-off): "within seconds" without a clock."""
     with pytest.raises(ConfigError) as caught:
         call()
-    assert time.monotonic() - started < within_s
+    assert attempts.timeouts == timeouts
     assert caught.value.field == field
     assert "\n" not in str(caught.value)
     for word in words:
@@ -42,21 +59,31 @@ def test_postgres_urls_get_psycopg_and_a_connect_timeout() -> None:
     assert with_connect_timeout("sqlite:///x.db") == "sqlite:///x.db"
 
 
-def test_no_mlflow_server_is_named_at_once() -> None:
-    _raises_quickly(lambda: open_mlflow_client(f"http://{NOBODY}"), "tracking.uri",
-                    f"no MLflow server answers at http://{NOBODY}", "make server")
+def test_no_mlflow_server_is_named_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    attempts = Attempts(monkeypatch, socket, "create_connection", "timeout")
+    _raises_at_once(lambda: open_mlflow_client(f"http://{NOBODY}"), "tracking.uri",
+                    f"no MLflow server answers at http://{NOBODY}", "make server",
+                    attempts=attempts, timeouts=[HEALTH_TIMEOUT_S])
 
 
-def test_an_unreachable_database_is_named_at_once() -> None:
-    _raises_quickly(lambda: open_storage(f"postgresql://postgres@{NOBODY}/x"),
-                    "hydra.sweeper.storage", "cannot connect", "postgresql+psycopg://")
-    _raises_quickly(lambda: open_mlflow_client(f"postgresql://postgres@{NOBODY}/x"),
-                    "tracking.uri", "cannot connect")
+def test_an_unreachable_database_is_named_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    psycopg = pytest.importorskip("psycopg")
+    for call, field, words in [
+        (lambda: open_storage(f"postgresql://postgres@{NOBODY}/x"), "hydra.sweeper.storage",
+         ("cannot connect", "postgresql+psycopg://")),
+        (lambda: open_mlflow_client(f"postgresql://postgres@{NOBODY}/x"), "tracking.uri",
+         ("cannot connect",)),
+    ]:
+        attempts = Attempts(monkeypatch, psycopg, "connect", "connect_timeout")
+        _raises_at_once(call, field, *words, attempts=attempts, timeouts=[CONNECT_TIMEOUT_S])
+        monkeypatch.undo()
 
 
-def test_a_driver_that_is_not_installed_is_named() -> None:
-    _raises_quickly(lambda: open_storage(f"postgresql+psycopg2://postgres@{NOBODY}/x"),
-                    "hydra.sweeper.storage", "cannot use", "postgresql+psycopg://")
+def test_a_driver_that_is_not_installed_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    attempts = Attempts(monkeypatch, socket, "create_connection", "timeout")
+    _raises_at_once(lambda: open_storage(f"postgresql+psycopg2://postgres@{NOBODY}/x"),
+                    "hydra.sweeper.storage", "cannot use", "postgresql+psycopg://",
+                    attempts=attempts, timeouts=[])  # nothing tried
 
 
 def test_a_bare_postgresql_url_uses_psycopg_and_survives_dropped_connections(postgres) -> None:

@@ -1,5 +1,5 @@
 """`python -m evosweep -m hparams_search=ga_optuna` on tiny-gpt2: 12 trials, killed half-way
-and rerun; the median pruner stops trials from the runner's per-generation reports."""
+(at a kill point) and rerun; the median pruner stops trials from the runner's per-generation reports."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import optuna
 import yaml
+
+from evosweep.testing_hooks import ENV
 
 CONF = Path(__file__).resolve().parent.parent / "conf"
 STUDY = "tiny-ga"
@@ -65,22 +66,12 @@ def _counts(cwd: Path) -> dict[str, int]:
 
 def test_tiny_gpt2_sweep_killed_and_resumed(tmp_path: Path) -> None:
     command = _sweep_command()
-    with open(tmp_path / "first.log", "wb") as log:
-        proc = subprocess.Popen(command, cwd=tmp_path, env=_env(), stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            deadline = time.monotonic() + 400  # generous: CI machines can be loaded
-            while time.monotonic() < deadline and proc.poll() is None:
-                counts = _counts(tmp_path)
-                if counts.get("COMPLETE", 0) + counts.get("PRUNED", 0) >= 6:
-                    break
-                time.sleep(0.2)
-        finally:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    # SIGKILLed once trial 6's job returned, before its result is told: 6 trials done, 1 RUNNING
+    first = subprocess.run(command, cwd=tmp_path, env={**_env(), ENV: "sweep.job_returned@6"},
+                           capture_output=True, text=True, timeout=400)
+    assert first.returncode == -signal.SIGKILL, first.stderr[-3000:]
     before = _counts(tmp_path)
-    assert 6 <= before.get("COMPLETE", 0) + before.get("PRUNED", 0) < 12, (
-        before, (tmp_path / "first.log").read_text()[-3000:])
+    assert before.get("COMPLETE", 0) + before.get("PRUNED", 0) == 6 and before.get("RUNNING") == 1, before
 
     rerun = subprocess.run(command, cwd=tmp_path, env=_env(), capture_output=True, text=True,
                            timeout=300)
@@ -91,18 +82,15 @@ def test_tiny_gpt2_sweep_killed_and_resumed(tmp_path: Path) -> None:
     after = _counts(tmp_path)
     assert after.get("COMPLETE", 0) + after.get("PRUNED", 0) == 12, after
     assert after.get("PRUNED", 0) >= 1, after
-    assert after.get("RUNNING", 0) == 0 and after.get("FAIL", 0) == before.get("RUNNING", 0)
+    assert after.get("RUNNING", 0) == 0 and after.get("FAIL", 0) == 1 and trials[6].state.name == "FAIL"
     for trial in trials:  # the runner reported every generation it ran
         if trial.state != optuna.trial.TrialState.FAIL:
             assert trial.intermediate_values
-    # one folder per launched trial, named by its number, holding that trial's own job
-    # (a trial killed before its job started has none, or a folder the kill caught half made)
+    # one folder per trial, named by its number, holding that trial's own job (the killed
+    # trial's job ran whole: only its result was lost)
     folders = sorted(p for p in (tmp_path / "multirun").iterdir() if p.is_dir())
-    done = {t.number for t in trials if t.state != optuna.trial.TrialState.FAIL}
-    assert done <= {int(p.name) for p in folders} <= {t.number for t in trials}
+    assert sorted(int(p.name) for p in folders) == [t.number for t in trials]
     for folder in folders:
-        if int(folder.name) not in done and not (folder / ".hydra" / "overrides.yaml").exists():
-            continue
         overrides = (folder / ".hydra" / "overrides.yaml").read_text()
         assert f"++optuna_trial.trial_number={folder.name}\n" in overrides
     results = yaml.safe_load((tmp_path / "multirun" / "optimization_results.yaml").read_text())

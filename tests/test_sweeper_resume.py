@@ -1,15 +1,15 @@
-"""Kill a 12-trial sweep half-way, rerun the same command: exactly 12 finished trials,
+"""Kill a 12-trial sweep half-way (at a kill point), rerun the same command: exactly 12 finished trials,
 no job folder overwritten, and the median pruner prunes through the storage."""
 
 from __future__ import annotations
 
-import os
 import signal
-import time
 from pathlib import Path
 
 import optuna
-from sweeper_app.harness import load_study, run_app, start_app, states
+from sweeper_app.harness import load_study, run_app, states
+
+from evosweep.testing_hooks import ENV
 
 SWEEP = (
     "hydra.sweeper.n_trials=12",
@@ -21,28 +21,12 @@ SWEEP = (
 )
 
 
-def _wait_for_done(cwd: Path, count: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            counts = states(load_study(cwd))
-        except Exception:  # the study or its database does not exist yet
-            counts = {}
-        if counts.get("COMPLETE", 0) + counts.get("PRUNED", 0) >= count:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"fewer than {count} trials finished in {timeout} s")
-
-
 def test_killed_sweep_resumes_to_exactly_n_trials(tmp_path: Path) -> None:
-    proc = start_app(tmp_path, *SWEEP)
-    try:
-        _wait_for_done(tmp_path, 6, timeout=90)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # its own process group: the sweep and its job
-        proc.wait()
+    # SIGKILLed once trial 6's job returned, before its result is told: 6 trials done, 1 RUNNING
+    killed = run_app(tmp_path, *SWEEP, check=False, env={ENV: "sweep.job_returned@6"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
     before = states(load_study(tmp_path))
-    assert before.get("COMPLETE", 0) + before.get("PRUNED", 0) < 12
+    assert before.get("COMPLETE", 0) + before.get("PRUNED", 0) == 6 and before.get("RUNNING") == 1, before
 
     run_app(tmp_path, *SWEEP)  # the same command again
 
@@ -52,19 +36,14 @@ def test_killed_sweep_resumes_to_exactly_n_trials(tmp_path: Path) -> None:
     assert after.get("COMPLETE", 0) + after.get("PRUNED", 0) == 12
     assert after.get("PRUNED", 0) >= 1
     assert after.get("RUNNING", 0) == 0
-    assert after.get("FAIL", 0) == before.get("RUNNING", 0)  # killed mid-run: failed as stale
+    assert after.get("FAIL", 0) == 1 and trials[6].state.name == "FAIL"  # killed mid-trial: stale
     assert set(after) <= {"COMPLETE", "PRUNED", "FAIL"}
     numbers = [t.number for t in trials]
     assert numbers == list(range(len(trials)))
     pruned = [t for t in trials if t.state == optuna.trial.TrialState.PRUNED]
     assert all(t.intermediate_values for t in pruned)
-    # every job folder (named by trial number) was written by one run only; the trial the
-    # kill caught may have died before its run wrote anything (its folder is empty then)
+    # every job folder (named by trial number) was written by one run only, the killed trial's too
     folders = [p for p in (tmp_path / "multirun").iterdir() if p.is_dir()]
-    assert len(folders) >= 12
-    failed = {t.number for t in trials if t.state == optuna.trial.TrialState.FAIL}
+    assert sorted(int(p.name) for p in folders) == numbers
     for folder in folders:
-        record = folder / "runs.txt"
-        runs = record.read_text().count("\n") if record.exists() else 0
-        assert runs == 1 or (runs == 0 and int(folder.name) in failed), folder
-    assert {int(p.name) for p in folders} <= set(numbers)
+        assert (folder / "runs.txt").read_text().count("\n") == 1, folder

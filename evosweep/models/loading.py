@@ -72,7 +72,7 @@ def _load_builtin(settings: ModelSettings) -> tuple[PreTrainedModel, PreTrainedT
             "model.name_or_path",
             f"unknown built-in model {name!r}; choose one of {', '.join(TINY_BUILDERS)}",
         )
-    return TINY_BUILDERS[name](), byte_level_tokenizer()
+    return TINY_BUILDERS[name]().to(getattr(torch, settings.dtype)), byte_level_tokenizer()
 
 
 def _load_pretrained(settings: ModelSettings) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
@@ -112,7 +112,7 @@ def load_model(settings: ModelSettings, device: str = "cpu") -> LoadedModel:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"
     model.requires_grad_(False)
-    model.eval().to(device=device, dtype=getattr(torch, settings.dtype))  # built-in models: float32
+    model.eval().to(device)
     if model.generation_config is not None:
         model.generation_config.pad_token_id = tokenizer.pad_token_id
     return LoadedModel(model=model, tokenizer=tokenizer, settings=settings)

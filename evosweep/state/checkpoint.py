@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from evosweep.errors import CheckpointError, ConfigError, first_line
+from evosweep.testing_hooks import kill_point
 
 CHECKPOINT_NAME = "checkpoint.pt"
 #: config keys that may differ between a run and its resumption: none of them changes the search
@@ -63,7 +64,9 @@ def save_checkpoint(folder: Path, state: dict[str, Any]) -> Path:
             torch.save(state, stream)
             stream.flush()
             os.fsync(stream.fileno())
+        kill_point("checkpoint.mid_write")  # tests only: written, not yet renamed into place
         os.replace(temporary, target)
+        kill_point("checkpoint.after_write")
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

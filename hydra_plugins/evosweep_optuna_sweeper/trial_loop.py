@@ -16,6 +16,7 @@ from hydra.core.utils import JobReturn
 from omegaconf.errors import OmegaConfBaseException
 from optuna.trial import FrozenTrial, TrialState
 
+from evosweep.testing_hooks import kill_point
 from evosweep.tracking.store import tracking_errors
 
 from .errors import SweepError
@@ -118,6 +119,7 @@ class TrialLoop:
         try:
             overrides = self.make_overrides(trial)
             job = self.launch(overrides, trial.number)
+            kill_point("sweep.job_returned", trial.number)  # tests only: the result never told
             outcome = outcome_of(job, len(self.plan.directions))
             output_dir = _output_dir(job)
             if output_dir:

@@ -42,6 +42,8 @@ def main(cfg: DictConfig) -> float | list[float]:
         time.sleep(pause)
         if reporter is not None:
             reporter.report(step, value)
+    if cfg.hold and num == cfg.hold[0]:
+        _wait_for_start(Path(cfg.log_dir) / "events.txt", cfg.hold[1])
     if num in cfg.crash_nums:  # the job's process dies: no result, no finished MLflow run
         os.kill(os.getpid(), signal.SIGKILL)
     if cfg.fail or num in cfg.fail_nums:
@@ -53,6 +55,18 @@ def main(cfg: DictConfig) -> float | list[float]:
     if cfg.n_objectives == 2:
         return [value, abs(float(cfg.x) - 1.0)]
     return value
+
+
+def _wait_for_start(events: Path, num: int, timeout_s: float = 120) -> None:
+    """Until job ``num`` has started (a line of ``events``); at the bound, a ``held-too-long``
+    line (the jobs ran in lockstep, or in one process after the other)."""
+    deadline = time.monotonic() + timeout_s
+    while not any(line.split()[0::2] == ["start", str(num)] for line in events.read_text().splitlines()):
+        if time.monotonic() > deadline:
+            with open(events, "a") as handle:
+                handle.write(f"held-too-long {time.time():.3f} {num}\n")
+            return
+        time.sleep(0.05)
 
 
 def widen_y(cfg: DictConfig, trial: optuna.trial.Trial) -> None:

@@ -20,11 +20,12 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run_app(cwd: Path, *overrides: str, timeout: float = 120,
-            check: bool = True) -> subprocess.CompletedProcess[str]:
-    """``python app.py -m overrides...`` in ``cwd``; raises with its output when it fails."""
+def run_app(cwd: Path, *overrides: str, timeout: float = 120, check: bool = True,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python app.py -m overrides...`` in ``cwd`` (``env``: variables added); raises with its
+    output when it fails."""
     proc = subprocess.run(
-        [sys.executable, str(APP), "-m", *overrides], cwd=cwd, env=_env(),
+        [sys.executable, str(APP), "-m", *overrides], cwd=cwd, env={**_env(), **(env or {})},
         capture_output=True, text=True, timeout=timeout,
     )
     if check and proc.returncode != 0:
