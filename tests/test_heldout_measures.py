@@ -12,11 +12,11 @@ from evosweep.lora.batched import BatchedLora
 from evosweep.lora.layout import LoraLayout
 from evosweep.run import run
 from evosweep.settings.build import build_settings
-from evosweep.settings.task import MEASURE_KINDS
 from evosweep.state.checkpoint import load_checkpoint
 from evosweep.tasks.countdown import CountdownProblem
 from evosweep.tasks.countdown_measures import COUNTDOWN_MEASURES, countdown_measures
 from evosweep.tasks.kinds import TASK_KINDS, all_measure_labels, measures_for
+from evosweep.tasks.measures import TaskMeasures
 from evosweep.tasks.pairs import Pair
 from evosweep.tasks.task import load_task
 from evosweep.tasks.text import TEXT_MEASURES, text_measures
@@ -68,9 +68,12 @@ def test_an_unknown_measure_kind_is_a_one_line_config_error(compose_config):
         measures_for("bleu")
 
 
-def test_the_config_choices_are_the_kinds_there_are():
-    assert tuple(TASK_KINDS) == MEASURE_KINDS
+def test_a_kind_registered_in_task_kinds_is_a_valid_task_measures(compose_config, monkeypatch):
     assert all(kind.kind == name for name, kind in TASK_KINDS.items())
+    yes_no = TaskMeasures("yes_no", lambda answers, references: {"yes": 1.0}, {})
+    monkeypatch.setitem(TASK_KINDS, "yes_no", yes_no)  # what registering a new kind is
+    settings = build_settings(compose_config(["task.measures=yes_no"]))
+    assert load_task(settings.task).measures is yes_no
 
 
 def test_the_task_labels_its_measures_and_headlines_one_in_the_progress_bar():

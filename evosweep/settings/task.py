@@ -5,10 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from evosweep.errors import ConfigError
-from evosweep.settings.checks import require_choice
-
-#: the kinds of task ``task.measures`` chooses from (their measures: evosweep.tasks.kinds)
-MEASURE_KINDS = ("text", "countdown")
 
 
 @dataclass
@@ -35,7 +31,9 @@ class TaskSettings:
                 raise ConfigError(f"task.{name}", f"is required: add task.{name}=path/to/file.jsonl")
         if self.train_path is None and not self.train_pairs and self.generator is None:
             raise ConfigError("task.train_path", "give a JSONL file, task.train_pairs or task.generator")
-        require_choice("task.measures", self.measures, MEASURE_KINDS)
+        from evosweep.tasks.kinds import measures_for  # the one registry of kinds; imported late
+
+        measures_for(self.measures)
         for name in ("max_train", "max_eval", "minibatch"):
             value = getattr(self, name)
             if value is not None and value < 1:

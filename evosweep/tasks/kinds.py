@@ -8,7 +8,7 @@ from evosweep.tasks.countdown_measures import COUNTDOWN_MEASURES
 from evosweep.tasks.measures import TaskMeasures
 from evosweep.tasks.text import TEXT_MEASURES
 
-#: ``task.measures`` value -> its measures (:data:`~evosweep.settings.task.MEASURE_KINDS` names the same)
+#: ``task.measures`` value -> its measures: the one place a new kind of task is registered
 TASK_KINDS: dict[str, TaskMeasures] = {kind.kind: kind for kind in (TEXT_MEASURES, COUNTDOWN_MEASURES)}
 
 
