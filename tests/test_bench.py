@@ -81,7 +81,17 @@ def test_bench_likelihood_times_each_layout_side_by_side(tmp_path, capsys):
     assert [(row["layers"], row["adapted_layers"]) for row in rows] == [("all", 2), ("1", 1)]
     assert rows[1]["dim"] * 2 == rows[0]["dim"]  # half the layers carry adapters
     assert all(row["evals_per_s"] > 0 and row["evals_per_cpu_s"] > 0 for row in rows)
-    assert "x all" in capsys.readouterr().out
+    assert "x first (all, float32)" in capsys.readouterr().out
+
+
+def test_bench_likelihood_times_each_dtype_side_by_side(tmp_path):
+    out = tmp_path / "likelihood.json"
+    assert main(["--model", "tiny-llama", "--likelihood", "--layers", "all",
+                 "--dtypes", "float32", "bfloat16", "--population", "2", "--prompts", "2",
+                 "--repeats", "1", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["likelihood"]
+    assert [(row["layers"], row["dtype"]) for row in rows] == [("all", "float32"), ("all", "bfloat16")]
+    assert all(row["evals_per_cpu_s"] > 0 for row in rows)
 
 
 def test_bench_takes_a_device_and_a_dtype(tmp_path):

@@ -75,3 +75,22 @@ def test_a_bfloat16_run_finishes_and_saves_its_adapter(compose_config, tmp_path)
     assert torch.isfinite(torch.tensor(final))
     adapter = load_file(tmp_path / "adapters" / "best" / "adapter_model.safetensors")
     assert adapter and all(bool(t.isfinite().all()) for t in adapter.values())
+
+
+def test_auto_dtype_is_bfloat16_where_the_device_runs_it_natively():
+    from evosweep.models.precision import bfloat16_is_native, resolve_dtype
+
+    native = torch.bfloat16 if bfloat16_is_native("cpu") else torch.float32
+    assert resolve_dtype("auto", "cpu") == native
+    assert resolve_dtype("float32", "cpu") == torch.float32
+    assert resolve_dtype("float16", "cpu") == torch.float16
+    assert not bfloat16_is_native("mps")
+    loaded = load_model(dataclasses.replace(model_settings("tiny-llama"), dtype="auto"))
+    assert {p.dtype for p in loaded.model.parameters()} == {native}
+
+
+def test_an_unknown_dtype_names_the_field_and_the_choices():
+    from evosweep.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="model.dtype.*auto"):
+        dataclasses.replace(model_settings("tiny-llama"), dtype="int4")

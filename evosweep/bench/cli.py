@@ -210,16 +210,17 @@ def _main_workers(args: argparse.Namespace, settings: ModelSettings, loaded, lay
 
 def _main_likelihood(args: argparse.Namespace, loaded, load_rss: float) -> int:
     """``--likelihood``: evals/s of the likelihood pass for each layout of ``--layers``."""
-    print(_header(args) + f" likelihood layers={','.join(args.layers)}", flush=True)
+    print(_header(args) + f" likelihood layers={','.join(args.layers)}"
+          f" dtypes={','.join(args.dtypes or ['loaded'])}", flush=True)
     settings = EvalSettings(batch_size=args.batch_size, share_prompt_prefix=args.share_prefix)
     timings = time_layouts(loaded, args.layers, args.population, bench_pairs(args.prompts), settings,
-                           args.repeats)
+                           args.repeats, dtypes=args.dtypes)
     print(format_layouts(timings))
     print(f"peak RSS {peak_rss_mb():.0f} MB (after loading the model: {load_rss:.0f} MB)")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"likelihood": [
-            {"layers": t.layout, "adapted_layers": t.adapted_layers, "dim": t.dim,
+            {"layers": t.layout, "dtype": t.dtype, "adapted_layers": t.adapted_layers, "dim": t.dim,
              "evals_per_s": t.evals_per_s, "evals_per_cpu_s": t.evals_per_cpu_s} for t in timings],
             "grid": {"model": args.model, "device": args.device, "dtype": args.dtype,
                      "population": args.population, "prompts": args.prompts,

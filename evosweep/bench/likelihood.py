@@ -1,16 +1,19 @@
 """``python -m evosweep.bench --likelihood``: the teacher-forced likelihood pass, layout by layout.
 
 Times the evaluator's likelihood scoring (the default reward) of one P x N grid
-for several LoRA layouts side by side: ``all`` adapts every decoder layer (every
-member runs the whole model), ``K`` adapts the top K layers, whose frozen bottom
-then runs once for all members (``eval.share_bottom``). Each layout gets its own
-module tree over the same weights; rounds alternate their order. Reports
-evaluations per wall second and per CPU second of this process.
+for several LoRA layouts and weight dtypes side by side: ``all`` adapts every
+decoder layer (every member runs the whole model), ``K`` adapts the top K layers,
+whose frozen bottom then runs once for all members (``eval.share_bottom``);
+``--dtypes float32 auto`` times each layout in float32 and in what ``model.dtype=auto``
+picks. Each contender gets its own module tree (over the same weights where the dtype
+is the loaded one); rounds alternate their order. Reports evaluations per wall second
+and per CPU second of this process.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import statistics
 import time
 from dataclasses import dataclass, replace
@@ -23,8 +26,10 @@ from evosweep.lora.batched import BatchedLora
 from evosweep.lora.layout import LoraLayout
 from evosweep.models.device import synchronize
 from evosweep.models.loading import LoadedModel
+from evosweep.models.precision import resolve_dtype
 from evosweep.rewards.likelihood import LikelihoodReward
 from evosweep.settings.evaluation import EvalSettings
+from evosweep.settings.model import DTYPES
 from evosweep.tasks.pairs import Pair
 
 ALL_LAYERS = "all"
@@ -32,9 +37,10 @@ ALL_LAYERS = "all"
 
 @dataclass
 class LayoutTiming:
-    """One layout's rounds: wall and CPU seconds per evaluation."""
+    """One layout's rounds (in one dtype): wall and CPU seconds per evaluation."""
 
     layout: str
+    dtype: str
     adapted_layers: int
     dim: int
     wall: list[float]
@@ -49,32 +55,45 @@ class LayoutTiming:
         return 1 / min(self.cpu)
 
 
-def layout_for(loaded: LoadedModel, layers: str) -> tuple[LoadedModel, LoraLayout]:
-    """A module tree over ``loaded``'s weights with LoRA on ``layers`` (``all`` or the top K)."""
+def layout_for(loaded: LoadedModel, layers: str,
+               dtype: torch.dtype | None = None) -> tuple[LoadedModel, LoraLayout]:
+    """A module tree with LoRA on ``layers`` (``all`` or the top K), in ``dtype``.
+
+    Over ``loaded``'s own weights when ``dtype`` is theirs (or None), else over a converted copy.
+    """
     lora = replace(loaded.settings.lora, layers=None if layers == ALL_LAYERS else int(layers))
-    model = shared_copy(loaded.model)
-    copy = replace(loaded, model=model, settings=replace(loaded.settings, lora=lora))
-    return copy, LoraLayout.from_model(model, lora)
+    weights = next(loaded.model.parameters()).dtype
+    model = (shared_copy(loaded.model) if dtype in (None, weights)
+             else torch.nn.Module.to(copy.deepcopy(loaded.model), dtype))
+    contender = replace(loaded, model=model, settings=replace(loaded.settings, lora=lora))
+    return contender, LoraLayout.from_model(model, lora)
 
 
 def time_layouts(loaded: LoadedModel, layouts: list[str], population: int, pairs: list[Pair],
-                 settings: EvalSettings, repeats: int, seed: int = 0) -> list[LayoutTiming]:
-    """Warm up each layout once, then ``repeats`` rounds in alternating order."""
+                 settings: EvalSettings, repeats: int, seed: int = 0,
+                 dtypes: list[str] | None = None) -> list[LayoutTiming]:
+    """Warm up each layout (in each of ``dtypes``; default: the loaded one) once, then
+    ``repeats`` rounds in alternating order."""
+    device = str(next(loaded.model.parameters()).device)
+    loaded_dtype = str(next(loaded.model.parameters()).dtype).removeprefix("torch.")
     scorers, timings = {}, {}
-    for name in layouts:
-        copy, layout = layout_for(loaded, name)
+    names = [(layers, dtype) for dtype in dtypes or [loaded_dtype] for layers in layouts]
+    for layers, dtype_name in names:
+        dtype = resolve_dtype(dtype_name, device)
+        contender, layout = layout_for(loaded, layers, dtype)
         generator = torch.Generator().manual_seed(seed)
         members = layout.initial_member(generator) + 0.02 * torch.randn(population, layout.dim,
                                                                          generator=generator)
-        evaluator = PopulationEvaluator(copy, BatchedLora(copy.model, layout),
+        evaluator = PopulationEvaluator(contender, BatchedLora(contender.model, layout),
                                         LikelihoodReward(append_eos=True), settings)
-        scorers[name] = (evaluator, members)
+        scorers[layers, dtype_name] = (evaluator, members)
         adapted = len({slot.layer for slot in layout.slots})
-        timings[name] = LayoutTiming(name, adapted, layout.dim, [], [])
+        label = str(dtype).removeprefix("torch.") + (" (auto)" if dtype_name == "auto" else "")
+        timings[layers, dtype_name] = LayoutTiming(layers, label, adapted, layout.dim, [], [])
         evaluator.evaluate(members, pairs[:1])  # warm-up
     evals = population * len(pairs)
     for round_index in range(repeats):
-        for name in layouts if round_index % 2 == 0 else layouts[::-1]:
+        for name in names if round_index % 2 == 0 else names[::-1]:
             evaluator, members = scorers[name]
             synchronize()
             wall, cpu = time.perf_counter(), time.process_time()
@@ -82,20 +101,21 @@ def time_layouts(loaded: LoadedModel, layouts: list[str], population: int, pairs
             synchronize()
             timings[name].wall.append((time.perf_counter() - wall) / evals)
             timings[name].cpu.append((time.process_time() - cpu) / evals)
-    return [timings[name] for name in layouts]
+    return [timings[name] for name in names]
 
 
 def format_layouts(timings: list[LayoutTiming]) -> str:
-    """One line per layout: evals/s and evals per CPU second (best round), x the first layout."""
+    """One line per layout and dtype: evals/s and evals per CPU second (best round), x the first line."""
     first = timings[0]
-    lines = [f"{'layers':<8}{'adapted':>8}{'D':>9}{'evals/s':>10}{'evals/cpu-s':>13}{'x ' + first.layout:>9}"
-             "   rounds (evals/s)"]
+    lines = [f"{'layers':<8}{'dtype':<17}{'adapted':>8}{'D':>9}{'evals/s':>10}{'evals/cpu-s':>13}"
+             f"{'x first':>9}   rounds (evals/s)"]
     for timing in timings:
         ratio = statistics.median(a / b for a, b in zip(first.wall, timing.wall, strict=True))
         rounds = " ".join(f"{1 / seconds:.1f}" for seconds in timing.wall)
-        lines.append(f"{timing.layout:<8}{timing.adapted_layers:>8}{timing.dim:>9}{timing.evals_per_s:>10.2f}"
+        lines.append(f"{timing.layout:<8}{timing.dtype:<17}{timing.adapted_layers:>8}{timing.dim:>9}"
+                     f"{timing.evals_per_s:>10.2f}"
                      f"{timing.evals_per_cpu_s:>13.2f}{ratio:>9.2f}   {rounds}")
-    lines.append(f"x {first.layout}: median of same-round wall-time ratios; "
+    lines.append(f"x first ({first.layout}, {first.dtype}): median of same-round wall-time ratios; "
                  "evals/cpu-s: this process's CPU time")
     return "\n".join(lines)
 
@@ -106,3 +126,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="time the teacher-forced likelihood pass per LoRA layout instead of generation")
     parser.add_argument("--layers", nargs="+", default=[ALL_LAYERS, "8"],
                         help="--likelihood: layouts to compare: 'all' and/or top-K layer counts")
+    parser.add_argument("--dtypes", nargs="+", choices=DTYPES, default=None,
+                        help="--likelihood: weight dtypes to compare, each layout in each "
+                             "(e.g. float32 auto; default: the loaded model's)")

@@ -11,6 +11,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from evosweep.errors import ConfigError, ModelLoadError
+from evosweep.models.precision import resolve_dtype
 from evosweep.models.tiny import TINY_BUILDERS, byte_level_tokenizer
 from evosweep.settings.model import ModelSettings
 
@@ -65,17 +66,21 @@ def resolve_package_path(name_or_path: str) -> str:
     return str(spec.submodule_search_locations[0])
 
 
-def _load_builtin(settings: ModelSettings) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+def _load_builtin(settings: ModelSettings,
+                  dtype: torch.dtype) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     name = settings.name_or_path[len(BUILTIN_PREFIX):]
     if name not in TINY_BUILDERS:
         raise ConfigError(
             "model.name_or_path",
             f"unknown built-in model {name!r}; choose one of {', '.join(TINY_BUILDERS)}",
         )
-    return TINY_BUILDERS[name]().to(getattr(torch, settings.dtype)), byte_level_tokenizer()
+    model = TINY_BUILDERS[name]()
+    torch.nn.Module.to(model, dtype)  # in place (transformers' own .to is typed for devices)
+    return model, byte_level_tokenizer()
 
 
-def _load_pretrained(settings: ModelSettings) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+def _load_pretrained(settings: ModelSettings,
+                     dtype: torch.dtype) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     location = settings.name_or_path
     if location.startswith(PACKAGE_PREFIX):
         location = resolve_package_path(location)
@@ -90,7 +95,7 @@ def _load_pretrained(settings: ModelSettings) -> tuple[PreTrainedModel, PreTrain
     try:
         tokenizer = AutoTokenizer.from_pretrained(location, **kwargs)
         model = AutoModelForCausalLM.from_pretrained(
-            location, dtype=getattr(torch, settings.dtype), **kwargs
+            location, dtype=dtype, **kwargs
         )
     except (OSError, ValueError) as error:
         raise ModelLoadError(
@@ -103,11 +108,15 @@ def _load_pretrained(settings: ModelSettings) -> tuple[PreTrainedModel, PreTrain
 
 
 def load_model(settings: ModelSettings, device: str = "cpu") -> LoadedModel:
-    """Load the base model frozen (no grad, eval mode) with a left-padding tokenizer."""
+    """Load the base model frozen (no grad, eval mode) with a left-padding tokenizer.
+
+    ``model.dtype=auto`` becomes bfloat16 or float32 for ``device`` (:mod:`~evosweep.models.precision`).
+    """
+    dtype = resolve_dtype(settings.dtype, device)
     if settings.name_or_path.startswith(BUILTIN_PREFIX):
-        model, tokenizer = _load_builtin(settings)
+        model, tokenizer = _load_builtin(settings, dtype)
     else:
-        model, tokenizer = _load_pretrained(settings)
+        model, tokenizer = _load_pretrained(settings, dtype)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from evosweep.errors import ConfigError
 from evosweep.settings.checks import require_choice, require_non_negative, require_positive
 
-DTYPES = ("float32", "float16", "bfloat16", "float64")
+DTYPES = ("auto", "float32", "float16", "bfloat16", "float64")
 
 
 @dataclass(kw_only=True)
@@ -74,7 +74,7 @@ class ModelSettings:
 
     name_or_path: str
     gguf_file: str | None
-    dtype: str = "float32"
+    dtype: str = "auto"
     chat_template: bool
     system_prompt: str | None
     trust_remote_code: bool = False
