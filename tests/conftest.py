@@ -56,6 +56,7 @@ TINY_RUN = [
     "algorithm.population_size=6",
     "algorithm.generations=4",
     "eval.max_new_tokens=4",
+    "eval.heldout_every=1",  # the tests read held-out metrics at every generation
 ]
 
 

@@ -26,7 +26,7 @@ class EvalSettings:
     heldout_kl: bool = True
     # check the best member on held-out every N generations (and after the last); the
     # check's greedy answers can cost more than a generation's likelihood scoring
-    heldout_every: int = 1
+    heldout_every: int = 5
     # 0: evaluate in this process; N >= 1: spread each generation over N Ray actors
     workers: int = 0
     # GPUs each actor reserves (fractions share a GPU); 0: actors run on CPU
