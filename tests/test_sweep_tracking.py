@@ -18,8 +18,8 @@ def _sweep(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:
            "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
     command = [
         sys.executable, "-m", "evosweep", "-m", "hparams_search=ga_optuna", "model=tiny-gpt2",
-        "task=fr_en", "task.max_train=2", "task.max_eval=3", "algorithm.generations=2", "eval.heldout_every=1",
-        "eval.max_new_tokens=2", "tracking=mlflow", "tracking.experiment=sweep",
+        "task=fr_en", "task.max_train=2", "task.max_eval=3", "algorithm.generations=2",
+        "eval.heldout_every=1", "eval.max_new_tokens=2", "tracking=mlflow", "tracking.experiment=sweep",
         f"tracking.uri=sqlite:///{tmp_path / 'mlflow.db'}",
         f"tracking.artifact_location={tmp_path / 'artifacts'}",
         f"hydra.sweeper.storage=sqlite:///{tmp_path / 'optuna.db'}", "hydra.sweeper.study_name=s",
