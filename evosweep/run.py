@@ -15,8 +15,10 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
+from evosweep.algorithms.protocol import Algorithm, TellsScoresPerPrompt
 from evosweep.assemble import assemble
 from evosweep.errors import TrackingError
+from evosweep.evaluation.evaluator import Evaluation
 from evosweep.evaluation.heldout import HeldoutCheck, check_heldout
 from evosweep.evaluation.protocol import Evaluator
 from evosweep.finish import finish_run
@@ -127,7 +129,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
                 evaluation, prompt_metrics = parts.prompts.evaluate(population, algorithm.best_member(),
                                                                     train)
             evaluated = time.perf_counter()
-            extra = {**algorithm.tell(evaluation.fitness), **prompt_metrics}
+            extra = {**tell(algorithm, evaluation), **prompt_metrics}
             kill_point("generation.told", generation)  # tests only, as below
             steps = algorithm.step_metrics()
             heldout = None
@@ -197,6 +199,13 @@ def _release(evaluator: Evaluator, reward: RunScopedReward | None, tracker: Null
             tracker.log_artifact(path, "human_feedback")
         except TrackingError as error:  # the file stays in the run folder
             log.warning("could not log %s to the tracker: %s", path, error)
+
+
+def tell(algorithm: Algorithm, evaluation: Evaluation) -> dict[str, float]:
+    """Give the algorithm the generation's scores: per prompt where it takes them, else the mean."""
+    if isinstance(algorithm, TellsScoresPerPrompt):
+        return algorithm.tell_scores(evaluation.scores)
+    return algorithm.tell(evaluation.fitness)
 
 
 def heldout_due(generation: int, total: int, every: int) -> bool:

@@ -21,7 +21,7 @@ import torch
 from evosweep.algorithms.context import AlgorithmContext
 from evosweep.algorithms.evolved import check_evolve, evolved_mask, restrict
 from evosweep.algorithms.schedules import Schedule
-from evosweep.algorithms.shaping import SHAPINGS, failed_last, shape_fitness
+from evosweep.algorithms.shaping import SHAPINGS, failed_last, shape_fitness, shape_per_prompt
 from evosweep.errors import ConfigError
 from evosweep.seeds import draw_seeds
 from evosweep.settings.checks import require_choice, require_non_negative, require_positive
@@ -43,6 +43,8 @@ class ESConfig:
     optimizer: str = "adam"
     weight_decay: float = 0.0
     evolve: str = "lora_b"
+    normalise_per_prompt: bool = False
+    learning_rate_follows_schedule: bool = False
 
     def __post_init__(self) -> None:
         check_evolve(self.evolve)
@@ -111,10 +113,28 @@ class EvolutionStrategy:
             rows.extend([center + step, center - step] if self.config.antithetic else [center + step])
         return torch.stack(rows)
 
+    def learning_rate(self) -> float:
+        """This generation's step size: ``algorithm.learning_rate``, times the schedule's factor
+        when ``algorithm.learning_rate_follows_schedule`` (the step shrinks with sigma)."""
+        if not self.config.learning_rate_follows_schedule:
+            return self.config.learning_rate
+        return self.config.learning_rate * self.schedule.factor(self.generation, self.config.generations)
+
+    def tell_scores(self, scores: torch.Tensor) -> dict[str, float]:
+        """Step from each member's score per prompt ``(P, N)``: normalised prompt by prompt
+        when ``algorithm.normalise_per_prompt``, else their mean, as :meth:`tell`."""
+        fitness = scores.mean(dim=1)  # (P,)
+        if not self.config.normalise_per_prompt:
+            return self.tell(fitness)
+        return self._step(fitness, shape_per_prompt(scores, self.config.fitness_shaping))
+
     def tell(self, fitness: torch.Tensor) -> dict[str, float]:
         """Step the center along the shaped-fitness gradient estimate; draw new seeds."""
+        return self._step(fitness, shape_fitness(fitness, self.config.fitness_shaping))
+
+    def _step(self, fitness: torch.Tensor, weights: torch.Tensor) -> dict[str, float]:
+        """One ES update from the members' fitness ``(P,)`` and shaped weights ``(P,)``."""
         sigma = self.sigma()
-        weights = shape_fitness(fitness, self.config.fitness_shaping)  # (P,)
         if self.config.antithetic:
             weights = weights[0::2] - weights[1::2]  # (K,): +eps and -eps rows of one seed
         gradient = torch.zeros_like(self.center)  # (D,)
@@ -122,6 +142,9 @@ class EvolutionStrategy:
             gradient.add_(restrict(seeded_noise(seed, gradient.numel()), self.mask), alpha=weight)
         gradient /= self.config.population_size * sigma
         before = self.center.detach().clone()
+        learning_rate = self.learning_rate()
+        for group in self.optimizer.param_groups:
+            group["lr"] = learning_rate
         self.center.grad = gradient
         self.optimizer.step()
         self.center.grad = None
@@ -134,6 +157,7 @@ class EvolutionStrategy:
         self.seeds = self._draw_seeds()
         return {
             "schedule/sigma": sigma,
+            "schedule/learning_rate": learning_rate,
             "es/grad_norm": float(gradient.norm()),
             "es/step_norm": float((self.center.detach() - before).norm()),
             "es/success_rate": success,

@@ -9,7 +9,7 @@ See docs/guides/own-algorithm.md.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 
@@ -43,6 +43,16 @@ class Algorithm(Protocol):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned."""
+        ...
+
+
+@runtime_checkable
+class TellsScoresPerPrompt(Protocol):
+    """An algorithm that also takes each member's score per train prompt (ES's
+    ``algorithm.normalise_per_prompt``); the run then calls :meth:`tell_scores`, not ``tell``."""
+
+    def tell_scores(self, scores: torch.Tensor) -> dict[str, float]:
+        """Take the asked members' scores ``(P, N)`` (NaN: the reward failed); return extra metrics."""
         ...
 
 

@@ -55,3 +55,12 @@ def zscores(fitness: torch.Tensor) -> torch.Tensor:
 def shape_fitness(fitness: torch.Tensor, method: str) -> torch.Tensor:
     """Weights for the gradient estimate by ``method`` (one of :data:`SHAPINGS`)."""
     return centered_ranks(fitness) if method == "centered_rank" else zscores(fitness)
+
+
+def shape_per_prompt(scores: torch.Tensor, method: str) -> torch.Tensor:
+    """Per-prompt-group normalisation (EGGROLL): shape each prompt's scores ``(P,)`` across the
+    members, then average over the ``N`` prompts: ``(P, N)`` -> weights ``(P,)``. Every prompt
+    then counts alike, whatever the spread of its scores; prompts on which every member ties
+    add nothing."""
+    columns = [shape_fitness(scores[:, j], method) for j in range(scores.shape[1])]
+    return torch.stack(columns, dim=1).mean(dim=1)
