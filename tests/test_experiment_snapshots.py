@@ -42,11 +42,41 @@ def resolved_arms(name: str) -> dict[str, Any]:
     sweep = {str(key): str(value) for key, value in cfg.hydra.sweeper.params.items()}
     arms = {}
     for cell in arm_cells(sweep_grid(cfg)):
-        arm = compose("config", overrides=[f"+experiment={name}", *cell])
+        arm = compose("config", overrides=sweep_order(name, cell))
         label = str(arm.get("ablation") or " ".join(cell) or name)
         assert label not in arms, f"{name}: two arms labelled {label!r}"
         arms[label] = OmegaConf.to_container(arm, resolve=True)
     return {"sweep": sweep, "arms": arms}
+
+
+def sweep_order(name: str, cell: list[str]) -> list[str]:
+    """A job's overrides as a ``-m`` sweep composes them: the swept arm first, then the
+    command line's ``+experiment=NAME`` (see any run's ``.hydra/overrides.yaml``)."""
+    return [*cell, f"+experiment={name}"]
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_arm_files_set_no_key_their_experiment_file_also_sets(name):
+    """In a sweep the experiment file is merged after the arm's file and wins on a shared key,
+    while a single run with both on the command line lets the arm win: the two must agree."""
+    cfg = compose("config", overrides=[f"+experiment={name}"], return_hydra_config=True)
+    sweep = {str(key): str(value) for key, value in cfg.hydra.sweeper.params.items()}
+    for cell in arm_cells(sweep_grid(cfg)):
+        swept = OmegaConf.to_container(compose("config", overrides=sweep_order(name, cell)), resolve=True)
+        single = OmegaConf.to_container(compose("config", overrides=[f"+experiment={name}", *cell]),
+                                        resolve=True)
+        differing = sorted(_differing_keys(swept, single))
+        assert not differing, (f"conf/experiment/{name}.yaml and its arm {cell} both set {differing}: a -m "
+                               "sweep keeps the experiment file's value: set these keys in the arm files")
+    assert sweep  # the experiment has a sweep
+
+
+def _differing_keys(a: Any, b: Any, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two resolved configs."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [key for k in sorted(set(a) | set(b))
+                for key in _differing_keys(a.get(k), b.get(k), f"{prefix}{k}.")]
+    return [] if a == b else [prefix.rstrip(".")]
 
 
 def _write(path: Path, name: str, snapshot: dict[str, Any]) -> None:
