@@ -9,6 +9,7 @@ and review the diff.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -42,11 +43,17 @@ def resolved_arms(name: str) -> dict[str, Any]:
     sweep = {str(key): str(value) for key, value in cfg.hydra.sweeper.params.items()}
     arms = {}
     for cell in arm_cells(sweep_grid(cfg)):
-        arm = compose("config", overrides=sweep_order(name, cell))
+        arm = resolved(tuple(sweep_order(name, cell)))
         label = str(arm.get("ablation") or " ".join(cell) or name)
         assert label not in arms, f"{name}: two arms labelled {label!r}"
-        arms[label] = OmegaConf.to_container(arm, resolve=True)
+        arms[label] = arm
     return {"sweep": sweep, "arms": arms}
+
+
+@functools.cache
+def resolved(overrides: tuple[str, ...]) -> dict[str, Any]:
+    """The resolved config of one override list (composed once for both tests that need it)."""
+    return OmegaConf.to_container(compose("config", overrides=list(overrides)), resolve=True)
 
 
 def sweep_order(name: str, cell: list[str]) -> list[str]:
@@ -60,15 +67,12 @@ def test_arm_files_set_no_key_their_experiment_file_also_sets(name):
     """In a sweep the experiment file is merged after the arm's file and wins on a shared key,
     while a single run with both on the command line lets the arm win: the two must agree."""
     cfg = compose("config", overrides=[f"+experiment={name}"], return_hydra_config=True)
-    sweep = {str(key): str(value) for key, value in cfg.hydra.sweeper.params.items()}
     for cell in arm_cells(sweep_grid(cfg)):
-        swept = OmegaConf.to_container(compose("config", overrides=sweep_order(name, cell)), resolve=True)
-        single = OmegaConf.to_container(compose("config", overrides=[f"+experiment={name}", *cell]),
-                                        resolve=True)
+        swept = resolved(tuple(sweep_order(name, cell)))
+        single = resolved((f"+experiment={name}", *cell))
         differing = sorted(_differing_keys(swept, single))
         assert not differing, (f"conf/experiment/{name}.yaml and its arm {cell} both set {differing}: a -m "
                                "sweep keeps the experiment file's value: set these keys in the arm files")
-    assert sweep  # the experiment has a sweep
 
 
 def _differing_keys(a: Any, b: Any, prefix: str = "") -> list[str]:
