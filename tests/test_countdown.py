@@ -62,6 +62,24 @@ def test_numbers_must_be_given_and_used_at_most_once():
                                          [CountdownProblem((3, 7, 25, 9), 82).to_reference()]) == [0.1]
 
 
+def test_closeness_gives_partial_credit_to_near_misses_only():
+    # 46 from (3, 7, 25): 25 + 7 + 3 = 35 misses by 11 of 46; 25 * 3 = 75 misses by 29
+    near, far = "<answer>25 + 7 + 3</answer>", "<answer>25 * 3</answer>"
+    assert score(near, closeness_weight=0.5) == pytest.approx(0.1 + 0.5 * (1 - 11 / 46))
+    assert score(far, closeness_weight=0.5) == pytest.approx(0.1 + 0.5 * (1 - 29 / 46))
+    assert score("<answer>25 * 7 * 3</answer>", closeness_weight=0.5) == pytest.approx(0.1)  # clipped at 0
+    assert score("<answer>25 + 3 * 7</answer>", closeness_weight=0.5) == pytest.approx(1.1)  # right: no extra
+    assert score("<answer>46 - 1</answer>", closeness_weight=0.5) == pytest.approx(0.1)  # numbers not given
+    assert score("<answer>twenty</answer>", closeness_weight=0.5) == pytest.approx(0.05)
+    assert score(near) == pytest.approx(0.1)  # off by default
+
+
+@pytest.mark.parametrize("weight", [-0.1, 1.0, 2.0])
+def test_closeness_weight_must_leave_a_right_answer_on_top(weight):
+    with pytest.raises(ConfigError, match="reward.closeness_weight"):
+        CountdownReward(closeness_weight=weight)
+
+
 def test_division_by_zero_is_a_wrong_answer_not_a_crash():
     assert score("<answer>25 / (7 - 7)</answer>") == pytest.approx(0.05)
     assert score("<answer>(25 + 21) / (3 - 3)</answer>") == pytest.approx(0.05)
