@@ -104,3 +104,27 @@ def test_an_unclosed_block_is_named(tmp_path):
     page.write_text("<!-- evosweep:report experiment=x -->\n")
     with pytest.raises(EvosweepError, match="has no <!-- /evosweep:report -->"):
         find_blocks(page)
+
+
+def test_a_comment_only_change_leaves_the_block_fresh_and_a_setting_change_does_not(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "conf" / "experiment").mkdir(parents=True)
+    config = repo / "conf" / "experiment" / "toy.yaml"
+
+    def commit(text: str) -> str:
+        config.write_text(text)
+        for args in (["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
+            subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+        return subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    ran_at = commit("# scaled down\nseed: 0\n")
+    page = tmp_path / "page.md"
+    page.write_text(f"<!-- evosweep:report experiment=toy commit={ran_at[:7]} "
+                    f"files=conf/experiment/toy.yaml -->\n{CLOSE}\n")
+    commit("# Scaled down, reworded\nseed: 0  # the same seed\n")
+    assert stale_blocks([page], repo=repo) == []
+    commit("# Scaled down\nseed: 1\n")
+    (line,) = stale_blocks([page], repo=repo)
+    assert "conf/experiment/toy.yaml changed" in line and "rerun it" in line

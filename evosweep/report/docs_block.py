@@ -8,7 +8,8 @@ A block sits between two HTML comments that Markdown does not show::
 
 ``python -m evosweep.report EXPERIMENT --into PAGE`` rewrites the block of that
 experiment in ``PAGE`` (add the two comments where the table goes). :func:`stale_blocks`
-lists blocks whose commit predates the last change of their experiment files.
+lists blocks whose experiment files' settings (not their comments) changed since
+their runs' commit.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from evosweep.errors import EvosweepError
 from evosweep.report.runs import RunRecord
@@ -127,23 +130,48 @@ def write_block(page: Path, experiment: str, text: str) -> None:
     page.write_text(source[:block.start] + text + source[block.end:], encoding="utf-8")
 
 
-def _git(*args: str) -> str | None:
-    done = subprocess.run(["git", "-C", str(CODE_ROOT), *args], capture_output=True, text=True)
+def _git(*args: str, repo: Path = CODE_ROOT) -> str | None:
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def stale_blocks(pages: list[Path]) -> list[str]:
-    """One line per block whose experiment files changed after the commit its runs came from."""
+def _settings(repo: Path, commit: str, path: str) -> object:
+    """What ``path`` configures at ``commit``: its parsed YAML, so that comments don't count."""
+    text = _git("show", f"{commit}:{path}", repo=repo)
+    if text is None:
+        return None  # the file did not exist there
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def changed_settings(commit: str, files: list[str], repo: Path = CODE_ROOT) -> list[str]:
+    """The ``files`` (or files under folder entries) whose settings differ between ``commit`` and HEAD.
+
+    A change of comments or layout alone leaves what a run composes as it was, so it is not
+    counted; an unknown commit counts every file as changed.
+    """
+    listed = _git("diff", "--name-only", commit, "HEAD", "--", *files, repo=repo)
+    if listed is None:
+        return list(files)
+    return [path for path in listed.splitlines()
+            if _settings(repo, commit, path) != _settings(repo, "HEAD", path)]
+
+
+def stale_blocks(pages: list[Path], repo: Path = CODE_ROOT) -> list[str]:
+    """One line per block whose experiment files' settings changed after the commit its runs came from."""
     lines = []
     for page in pages:
         for block in find_blocks(page):
             commits = [c for c in block.attrs.get("commit", "").split(",") if c and c != "unknown"]
             if not block.files or not commits:
                 continue
-            last = _git("log", "-1", "--format=%H", "--", *block.files)
-            if last and any(_git("merge-base", "--is-ancestor", last, commit) is None for commit in commits):
+            changed = sorted({path for commit in commits
+                              for path in changed_settings(commit, block.files, repo)})
+            if changed:
                 lines.append(f"{page}: the block of {block.attrs.get('experiment')} ran at "
-                             f"{block.attrs['commit']}, before "
-                             f"{last[:7]} changed {', '.join(block.files)}: rerun it and "
+                             f"{block.attrs['commit']}; since then the settings of "
+                             f"{', '.join(changed)} changed: rerun it and "
                              f"`python -m evosweep.report {block.attrs.get('experiment')} --into {page}`")
     return lines
