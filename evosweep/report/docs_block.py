@@ -20,7 +20,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from omegaconf import OmegaConf
 
 from evosweep.errors import EvosweepError
 from evosweep.report.runs import RunRecord
@@ -141,8 +141,8 @@ def _settings(repo: Path, commit: str, path: str) -> object:
     if text is None:
         return None  # the file did not exist there
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        return OmegaConf.to_container(OmegaConf.create(text))  # interpolations kept as written
+    except Exception:  # not YAML: compare the text itself
         return text
 
 
