@@ -8,6 +8,11 @@ from its seed in ``ask()`` and again in ``tell()``, so no ``(P, D)`` noise
 matrix outlives a call. With ``antithetic`` noise rows ``2j`` and ``2j + 1``
 are ``theta +/- sigma * eps_j``. ``best_member()`` is the center ``theta``:
 the adapter ES is optimising, and the one the held-out reward is measured on.
+
+With per-entry noise factors ``s`` (``algorithm.noise_scale``, see
+:mod:`evosweep.algorithms.noise_scale`) ES runs in the coordinates ``u = theta / s``:
+members are ``s * (u +/- sigma * eps)`` and the optimizer steps ``u``, so both the
+noise and the step of each module scale with its factor.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import torch
 
 from evosweep.algorithms.context import AlgorithmContext
 from evosweep.algorithms.evolved import check_evolve, evolved_mask, restrict
+from evosweep.algorithms.noise_scale import check_noise_scale, module_output_scales
 from evosweep.algorithms.schedules import Schedule
 from evosweep.algorithms.shaping import SHAPINGS, failed_last, shape_fitness, shape_per_prompt
 from evosweep.errors import ConfigError
@@ -45,9 +51,11 @@ class ESConfig:
     evolve: str = "lora_b"
     normalise_per_prompt: bool = False
     learning_rate_follows_schedule: bool = False
+    noise_scale: str = "uniform"
 
     def __post_init__(self) -> None:
         check_evolve(self.evolve)
+        check_noise_scale(self.noise_scale)
         require_positive("algorithm.population_size", self.population_size)
         require_positive("algorithm.generations", self.generations)
         require_positive("algorithm.sigma", self.sigma)
@@ -65,8 +73,13 @@ class ESConfig:
 
     def build(self, context: AlgorithmContext) -> EvolutionStrategy:
         """The ES around the run's initial adapter; ``context.schedule`` drives sigma."""
+        mask = evolved_mask(self.evolve, context.layout)
+        scales = None
+        if self.noise_scale == "module_output":
+            loaded, lora = context.model("algorithm.noise_scale=module_output")
+            scales = module_output_scales(loaded, lora, context.initial_member, context.train_pairs, mask)
         return EvolutionStrategy(self, context.initial_member, context.schedule, context.generator,
-                                 evolved_mask(self.evolve, context.layout))
+                                 mask, scales)
 
 
 def seeded_noise(seed: int, dim: int) -> torch.Tensor:
@@ -78,14 +91,18 @@ class EvolutionStrategy:
     """ask() -> perturbations of the center ``(P, D)``; tell(fitness) steps the center."""
 
     def __init__(self, config: ESConfig, initial_member: torch.Tensor, schedule: Schedule,
-                 generator: torch.Generator, mask: torch.Tensor | None = None) -> None:
+                 generator: torch.Generator, mask: torch.Tensor | None = None,
+                 scales: torch.Tensor | None = None) -> None:
         self.config = config
         self.mask = mask  # (D,) entries that evolve (algorithm.evolve), None = all
+        # (D,) per-entry noise factors (algorithm.noise_scale), 1 = uniform
+        self.scales = torch.ones(initial_member.numel()) if scales is None else scales.float()
         self.schedule = schedule
         self.generator = generator
         self.generation = 0
         self.previous_best = float("-inf")
-        self.center = torch.nn.Parameter(initial_member.clone().float())  # (D,)
+        # (D,) u = theta / scales: the coordinates the optimizer steps
+        self.center = torch.nn.Parameter(initial_member.clone().float() / self.scales)
         optimizer = torch.optim.Adam if config.optimizer == "adam" else torch.optim.SGD
         self.optimizer = optimizer([self.center], lr=config.learning_rate,
                                    weight_decay=config.weight_decay, maximize=True)
@@ -105,11 +122,11 @@ class EvolutionStrategy:
 
     def ask(self) -> torch.Tensor:
         """The perturbed members, ``(P, D)``."""
-        center = self.center.detach()
+        center = self.best_member()
         sigma = self.sigma()
         rows = []
         for seed in self.seeds.tolist():
-            step = sigma * restrict(seeded_noise(seed, center.numel()), self.mask)  # (D,)
+            step = sigma * self.scales * restrict(seeded_noise(seed, center.numel()), self.mask)  # (D,)
             rows.extend([center + step, center - step] if self.config.antithetic else [center + step])
         return torch.stack(rows)
 
@@ -141,7 +158,7 @@ class EvolutionStrategy:
         for seed, weight in zip(self.seeds.tolist(), weights.tolist(), strict=True):
             gradient.add_(restrict(seeded_noise(seed, gradient.numel()), self.mask), alpha=weight)
         gradient /= self.config.population_size * sigma
-        before = self.center.detach().clone()
+        before = self.best_member()
         learning_rate = self.learning_rate()
         for group in self.optimizer.param_groups:
             group["lr"] = learning_rate
@@ -159,7 +176,7 @@ class EvolutionStrategy:
             "schedule/sigma": sigma,
             "schedule/learning_rate": learning_rate,
             "es/grad_norm": float(gradient.norm()),
-            "es/step_norm": float((self.center.detach() - before).norm()),
+            "es/step_norm": float((self.best_member() - before).norm()),
             "es/success_rate": success,
         }
 
@@ -169,11 +186,11 @@ class EvolutionStrategy:
 
     def best_member(self) -> torch.Tensor:
         """The center ``theta``, ``(D,)``: ES's current solution."""
-        return self.center.detach().clone()
+        return self.center.detach() * self.scales
 
     def state_dict(self) -> dict[str, Any]:
         return {
-            "center": self.center.detach().clone(),
+            "center": self.best_member(),
             "optimizer": copy.deepcopy(self.optimizer.state_dict()),
             "seeds": self.seeds.clone(),
             "generation": self.generation,
@@ -184,7 +201,7 @@ class EvolutionStrategy:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         with torch.no_grad():
-            self.center.copy_(state["center"])
+            self.center.copy_(state["center"] / self.scales)
         self.optimizer.load_state_dict(state["optimizer"])
         self.seeds = state["seeds"].clone()
         self.generation = state["generation"]
