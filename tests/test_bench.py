@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
 import pytest
+import torch
 
 from evosweep.bench.cli import bench_pairs, main, model_settings, same_round_ratio, time_rounds
+from evosweep.bench.levers import apply_lever
 
 METHOD_KEYS = ("seed_loop", "batched", "plain", "peft_mixed")
 
@@ -101,3 +104,42 @@ def test_bench_takes_a_device_and_a_dtype(tmp_path):
                  "--json", str(out)]) == 0
     grid = json.loads(out.read_text())["grid"]
     assert (grid["device"], grid["dtype"]) == ("cpu", "bfloat16")
+
+
+def test_bench_likelihood_times_the_levers_beside_the_plain_pass(tmp_path, capsys):
+    out = tmp_path / "likelihood.json"
+    assert main(["--model", "tiny-llama", "--likelihood", "--layers", "all", "1", "--levers", "int8",
+                 "--population", "2", "--prompts", "2", "--repeats", "2", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["likelihood"]
+    assert [(row["layers"], row["lever"]) for row in rows] == [("all", "none"), ("1", "none"),
+                                                               ("all", "int8"), ("1", "int8")]
+    assert all(row["evals_per_cpu_s"] > 0 and row["warmup_s"] > 0 for row in rows)
+    plain, int8 = rows[0]["mean_score"], rows[2]["mean_score"]
+    assert math.isfinite(plain) and math.isfinite(int8) and plain != int8  # same members, other weights
+    assert "mean score" in capsys.readouterr().out
+
+
+def test_int8_lever_swaps_every_frozen_linear_but_the_output_embeddings(tiny_llama):
+    model = tiny_llama.model
+    linears = sum(isinstance(module, torch.nn.Linear) for module in model.modules())
+    head = model.get_output_embeddings()
+    with torch.no_grad():
+        ids = torch.tensor([[5, 6, 7, 8]])
+        before = model(input_ids=ids).logits
+        assert apply_lever(model, "int8") == linears - 1
+        after = model(input_ids=ids).logits
+    assert model.get_output_embeddings() is head and isinstance(head, torch.nn.Linear)
+    assert not any(type(module) is torch.nn.Linear for name, module in model.named_modules()
+                   if name.endswith("proj"))
+    assert not torch.equal(before, after)
+    assert float((after - before).norm() / before.norm()) < 0.2  # int8: close (unrelated logits: ~1.4)
+
+
+@pytest.mark.slow
+def test_compile_lever_gives_the_plain_scores(tmp_path):
+    out = tmp_path / "likelihood.json"
+    assert main(["--model", "tiny-llama", "--likelihood", "--layers", "all", "--levers", "compile",
+                 "--population", "2", "--prompts", "2", "--repeats", "1", "--json", str(out)]) == 0
+    plain, compiled = json.loads(out.read_text())["likelihood"]
+    assert compiled["lever"] == "compile"
+    assert compiled["mean_score"] == pytest.approx(plain["mean_score"], abs=1e-4)

@@ -211,17 +211,19 @@ def _main_workers(args: argparse.Namespace, settings: ModelSettings, loaded, lay
 def _main_likelihood(args: argparse.Namespace, loaded, load_rss: float) -> int:
     """``--likelihood``: evals/s of the likelihood pass for each layout of ``--layers``."""
     print(_header(args) + f" likelihood layers={','.join(args.layers)}"
-          f" dtypes={','.join(args.dtypes or ['loaded'])}", flush=True)
+          f" dtypes={','.join(args.dtypes or ['loaded'])} levers={','.join(args.levers or ['none'])}",
+          flush=True)
     settings = EvalSettings(batch_size=args.batch_size, share_prompt_prefix=args.share_prefix)
     timings = time_layouts(loaded, args.layers, args.population, bench_pairs(args.prompts), settings,
-                           args.repeats, dtypes=args.dtypes)
+                           args.repeats, dtypes=args.dtypes, levers=args.levers)
     print(format_layouts(timings))
     print(f"peak RSS {peak_rss_mb():.0f} MB (after loading the model: {load_rss:.0f} MB)")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"likelihood": [
-            {"layers": t.layout, "dtype": t.dtype, "adapted_layers": t.adapted_layers, "dim": t.dim,
-             "evals_per_s": t.evals_per_s, "evals_per_cpu_s": t.evals_per_cpu_s} for t in timings],
+            {"layers": t.layout, "dtype": t.dtype, "lever": t.lever, "adapted_layers": t.adapted_layers,
+             "dim": t.dim, "evals_per_s": t.evals_per_s, "evals_per_cpu_s": t.evals_per_cpu_s,
+             "warmup_s": t.warmup_s, "mean_score": t.mean_score} for t in timings],
             "grid": {"model": args.model, "device": args.device, "dtype": args.dtype,
                      "population": args.population, "prompts": args.prompts,
                      "batch_size": args.batch_size, "threads": torch.get_num_threads()}}, indent=2) + "\n")
