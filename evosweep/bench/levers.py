@@ -45,6 +45,11 @@ def compile_decoder_layers(model: nn.Module) -> int:
     stack = find_decoder_stack(model)
     if stack is None:
         raise ConfigError("--levers", "compile needs the model's decoder layer list, which was not found")
+    # the layers share one forward: each one is a recompile of the same code, past dynamo's
+    # default limit of 8 (the rest would silently run eager)
+    dynamo = torch._dynamo.config
+    dynamo.recompile_limit = max(dynamo.recompile_limit, 4 * len(stack.layers))
+    dynamo.accumulated_recompile_limit = max(dynamo.accumulated_recompile_limit, 16 * len(stack.layers))
     for index, layer in enumerate(stack.layers):
         stack.layers[index] = torch.compile(layer, dynamic=True)  # type: ignore[assignment]
     return len(stack.layers)
