@@ -110,6 +110,13 @@ def test_unknown_noise_scale_names_the_field():
         ESConfig(noise_scale="per_layer")
 
 
+def test_module_output_without_train_prompts_names_the_field(tiny_llama):
+    layout = LoraLayout.from_model(tiny_llama.model, tiny_llama.settings.lora)
+    lora = BatchedLora(tiny_llama.model, layout)
+    with pytest.raises(ConfigError, match="algorithm.noise_scale.*use uniform"):
+        module_output_scales(tiny_llama, lora, torch.zeros(layout.dim), [], layout.b_mask())
+
+
 def test_entries_that_do_not_evolve_stay_exactly_where_they_were():
     initial = torch.tensor([0.3, -0.2, 0.1, 0.7])
     mask = torch.tensor([False, True, False, True])

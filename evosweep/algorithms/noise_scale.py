@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import torch
 
+from evosweep.errors import ConfigError
 from evosweep.evaluation.prompts import encode_prompts
 from evosweep.lora.batched import BatchedLora
 from evosweep.models.loading import LoadedModel
@@ -42,7 +43,8 @@ def module_output_ratios(loaded: LoadedModel, lora: BatchedLora, member: torch.T
     :data:`CALIBRATION_PROMPTS` of ``pairs``; ``A`` is ``member``'s ``(D,)``.
     """
     if not pairs:
-        raise ValueError("algorithm.noise_scale=module_output measures the train prompts: the task has none")
+        raise ConfigError("algorithm.noise_scale", "module_output measures each module on the train prompts, "
+                                                   "and the task has none: use uniform")
     layout = lora.layout
     device = next(loaded.model.parameters()).device
     encoded = encode_prompts(loaded, pairs[:CALIBRATION_PROMPTS], device)
