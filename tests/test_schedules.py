@@ -31,6 +31,23 @@ def test_decays_run_from_one_to_final():
     assert factors(ExponentialDecay(gamma=0.5)) == [1.0, 0.5, 0.25, 0.125, 0.0625]
 
 
+def test_hold_keeps_full_scale_then_decays_over_the_rest():
+    # 5 generations, hold 0.5: generations 0-2 (progress 0, 0.25, 0.5) at 1, then to final
+    assert factors(LinearDecay(final=0.2, hold=0.5)) == pytest.approx([1.0, 1.0, 1.0, 0.6, 0.2])
+    cosine = factors(CosineDecay(final=0.2, hold=0.5))
+    assert cosine[:3] == pytest.approx([1.0, 1.0, 1.0])
+    assert cosine[3] == pytest.approx(0.6) and cosine[4] == pytest.approx(0.2)
+    assert factors(LinearDecay(final=0.2, hold=0.0)) == factors(LinearDecay(final=0.2))
+
+
+@pytest.mark.parametrize("hold", [-0.1, 1.0])
+def test_hold_outside_unit_interval_names_the_field(hold):
+    with pytest.raises(ConfigError, match="schedule.hold"):
+        LinearDecay(hold=hold)
+    with pytest.raises(ConfigError, match="schedule.hold"):
+        CosineDecay(hold=hold)
+
+
 def test_one_fifth_rule_adapts_and_checkpoints():
     rule = OneFifthRule(target=0.2, step=2.0, min_factor=0.25, max_factor=4.0)
     trace = []

@@ -36,6 +36,19 @@ def _progress(generation: int, total: int) -> float:
     return min(1.0, generation / max(total - 1, 1))
 
 
+def _decay_progress(generation: int, total: int, hold: float) -> float:
+    """0 until ``hold`` of the run has passed, then straight on to 1 at the last generation."""
+    return max(0.0, _progress(generation, total) - hold) / (1.0 - hold)
+
+
+def _check_hold(hold: float) -> float:
+    """``hold`` itself, once it is a share of the run in [0, 1)."""
+    if not 0.0 <= hold < 1.0:
+        raise ConfigError("schedule.hold",
+                          f"must be in [0, 1) (the share of the run kept at full scale), got {hold}")
+    return hold
+
+
 class ConstantSchedule:
     """The base scale every generation."""
 
@@ -53,25 +66,33 @@ class ConstantSchedule:
 
 
 class LinearDecay(ConstantSchedule):
-    """From 1 at the first generation straight down to ``final`` at the last."""
+    """From 1 straight down to ``final`` at the last generation.
 
-    def __init__(self, final: float = 0.1) -> None:
+    ``hold`` keeps the factor at 1 for that share of the run first (0: decay from the start).
+    """
+
+    def __init__(self, final: float = 0.1, hold: float = 0.0) -> None:
         require_unit_interval("schedule.final", final)
         self.final = final
+        self.hold = _check_hold(hold)
 
     def factor(self, generation: int, total: int) -> float:
-        return 1.0 + (self.final - 1.0) * _progress(generation, total)
+        return 1.0 + (self.final - 1.0) * _decay_progress(generation, total, self.hold)
 
 
 class CosineDecay(ConstantSchedule):
-    """Half a cosine from 1 down to ``final``: slow at both ends, fastest midway."""
+    """Half a cosine from 1 down to ``final``: slow at both ends, fastest midway.
 
-    def __init__(self, final: float = 0.1) -> None:
+    ``hold`` keeps the factor at 1 for that share of the run first (0: decay from the start).
+    """
+
+    def __init__(self, final: float = 0.1, hold: float = 0.0) -> None:
         require_unit_interval("schedule.final", final)
         self.final = final
+        self.hold = _check_hold(hold)
 
     def factor(self, generation: int, total: int) -> float:
-        cosine = math.cos(math.pi * _progress(generation, total))
+        cosine = math.cos(math.pi * _decay_progress(generation, total, self.hold))
         return self.final + (1.0 - self.final) * 0.5 * (1.0 + cosine)
 
 
