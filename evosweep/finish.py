@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from evosweep.assemble import RunParts
-from evosweep.evaluation.heldout import check_heldout
+from evosweep.evaluation.heldout import CheckedMember, check_or_reuse
 from evosweep.outputs.fitness_curve import plot_fitness_curve
 from evosweep.outputs.summary import sample_table, summary_table
 from evosweep.settings.build import RunSettings
@@ -26,14 +26,16 @@ def measure_rows(base: dict[str, float], measures: dict[str, float],
 
 
 def finish_run(settings: RunSettings, output_dir: Path, parts: RunParts, history: list[dict[str, float]],
-               base: dict[str, float], tracker: NullTracker, base_answers: list[str] | None = None) -> float:
+               base: dict[str, float], tracker: NullTracker, base_answers: list[str] | None = None,
+               last_check: CheckedMember | None = None) -> float:
     """Record the final best; print and log the summary; return the objective.
 
     ``base_answers``: the base model's greedy held-out answers from the run's start (None:
-    generate them again)."""
+    generate them again). ``last_check``: the last generation's held-out check, reused when it
+    checked the final best (the same numbers without a second pass)."""
     task, algorithm = parts.task, parts.algorithm
     best = algorithm.best_member()
-    final = check_heldout(parts.evaluator, best, task, parts.instruction)
+    final = check_or_reuse(parts.evaluator, best, task, parts.instruction, last_check)
     final_metrics = final.metrics("heldout/final_")
     final_metrics["heldout/final"] = final_metrics.pop("heldout/final_best")
     tracker.log_metrics(final_metrics, step=len(history))

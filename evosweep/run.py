@@ -19,7 +19,7 @@ from evosweep.algorithms.protocol import Algorithm, TellsScoresPerPrompt
 from evosweep.assemble import assemble
 from evosweep.errors import TrackingError
 from evosweep.evaluation.evaluator import Evaluation
-from evosweep.evaluation.heldout import HeldoutCheck, check_heldout
+from evosweep.evaluation.heldout import CheckedMember, HeldoutCheck, check_heldout
 from evosweep.evaluation.protocol import Evaluator
 from evosweep.finish import finish_run
 from evosweep.rewards.lifecycle import RunScopedReward
@@ -118,6 +118,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         bar = tqdm(generations if limit is None else iter(generations), initial=algorithm.generation,
                    total=total if limit is None else None, desc="generations", unit="gen", dynamic_ncols=True)
         shown: dict[str, str] = {}  # the last held-out check, in the progress bar
+        last_check: CheckedMember | None = None  # the final check reuses it when nothing moved since
         for generation in bar:
             started, started_cpu = time.perf_counter(), time.process_time()
             stage(f"generation {generation}")
@@ -135,7 +136,9 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             heldout = None
             if heldout_due(generation, total, settings.eval.heldout_every):
                 stage(f"held-out check after generation {generation}")
-                heldout = check_heldout(evaluator, algorithm.best_member(), task, parts.instruction)
+                checked = algorithm.best_member().clone()
+                heldout = check_heldout(evaluator, checked, task, parts.instruction)
+                last_check = CheckedMember(checked, parts.instruction, heldout)
             row = {"generation": generation,
                    **generation_metrics(evaluation.fitness, evaluation.scores.numel(), heldout,
                                         evaluated - started, extra),
@@ -161,7 +164,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
                 break
         bar.close()
         stage("final check")
-        final = finish_run(settings, output_dir, parts, history, base, tracker, base_answers)
+        final = finish_run(settings, output_dir, parts, history, base, tracker, base_answers, last_check)
         save(final=final)
         status = "FINISHED"
         tracker.set_tags({"optuna.state": "COMPLETE"} if reporter else {})

@@ -131,6 +131,42 @@ def test_heldout_every_checks_every_nth_generation_and_the_last(compose_config, 
     assert load_checkpoint(tmp_path)["final"] == history[-1]["heldout/best"]  # the end-of-run check
 
 
+def test_final_check_reuses_the_last_generations_check_of_the_same_member(compose_config, tmp_path,
+                                                                          monkeypatch):
+    import evosweep.evaluation.heldout as heldout
+
+    checked = []
+    real = heldout.check_heldout
+    monkeypatch.setattr(heldout, "check_heldout", lambda *args, **kw: checked.append(1) or real(*args, **kw))
+    run(compose_config(TINY_RUN + ["algorithm.generations=3", "eval.heldout_every=2"]), tmp_path)
+    history = load_checkpoint(tmp_path)["history"]
+    assert [row["generation"] for row in history if "heldout/best" in row] == [1, 2]
+    assert checked == []  # the final check (in finish) took generation 2's: no third pass
+    assert load_checkpoint(tmp_path)["final"] == history[-1]["heldout/best"]
+
+
+def test_fresh_check_for_another_member_or_sampled_answers(monkeypatch):
+    import evosweep.evaluation.heldout as heldout
+
+    calls = []
+    monkeypatch.setattr(heldout, "check_heldout", lambda *args, **kw: calls.append(args[1]) or "fresh")
+    last = heldout.CheckedMember(torch.zeros(3), None, "reused")
+
+    class Settings:
+        do_sample = False
+
+    class Evaluator:
+        settings = Settings()
+
+    task = object()
+    assert heldout.check_or_reuse(Evaluator(), torch.zeros(3), task, None, last) == "reused"
+    assert heldout.check_or_reuse(Evaluator(), torch.ones(3), task, None, last) == "fresh"
+    assert heldout.check_or_reuse(Evaluator(), torch.zeros(3), task, "another prompt", last) == "fresh"
+    Settings.do_sample = True
+    assert heldout.check_or_reuse(Evaluator(), torch.zeros(3), task, None, last) == "fresh"
+    assert len(calls) == 3
+
+
 def test_heldout_every_must_be_a_positive_whole_number(compose_config, tmp_path):
     from evosweep.errors import ConfigError
     from evosweep.settings.build import build_settings

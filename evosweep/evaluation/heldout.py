@@ -53,3 +53,24 @@ def check_heldout(evaluator: Evaluator, member: torch.Tensor, task: Task,
                                     member, pairs, answers)
     return HeldoutCheck(float(evaluation.fitness[0]), exact_share(answers, references),
                         mean_words(answers), answers, measures)
+
+
+@dataclass(frozen=True)
+class CheckedMember:
+    """A held-out check and what it checked: the member and the prompt variant."""
+
+    member: torch.Tensor
+    instruction: str | None
+    check: HeldoutCheck
+
+
+def check_or_reuse(evaluator: Evaluator, member: torch.Tensor, task: Task, instruction: str | None,
+                   last: CheckedMember | None) -> HeldoutCheck:
+    """``last``'s check when it scored this very member and prompt variant with greedy answers
+    (a fresh check would give the same numbers), else a fresh :func:`check_heldout`.
+
+    Sampled answers (``eval.do_sample``) are always checked afresh."""
+    if (last is not None and not evaluator.settings.do_sample and last.instruction == instruction
+            and torch.equal(last.member, member)):
+        return last.check
+    return check_heldout(evaluator, member, task, instruction)
