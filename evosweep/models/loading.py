@@ -11,6 +11,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from evosweep.errors import ConfigError, ModelLoadError
+from evosweep.models.gguf_cache import load_gguf_cached
 from evosweep.models.precision import resolve_dtype
 from evosweep.models.tiny import TINY_BUILDERS, byte_level_tokenizer
 from evosweep.settings.model import ModelSettings
@@ -92,11 +93,18 @@ def _load_pretrained(settings: ModelSettings,
                 f"model.gguf_file={settings.gguf_file!r} is not in {location}; "
                 "check model.name_or_path and model.gguf_file."
             )
-    try:
+
+    def from_location(load_dtype: torch.dtype) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
         tokenizer = AutoTokenizer.from_pretrained(location, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(
-            location, dtype=dtype, **kwargs
-        )
+        return AutoModelForCausalLM.from_pretrained(location, dtype=load_dtype, **kwargs), tokenizer
+
+    try:
+        if settings.gguf_file:  # converted once, then read from the cache (models/gguf_cache.py)
+            model, tokenizer = load_gguf_cached(Path(location) / settings.gguf_file, dtype,
+                                                settings.trust_remote_code,
+                                                lambda: from_location(torch.float32))
+        else:
+            model, tokenizer = from_location(dtype)
     except (OSError, ValueError) as error:
         raise ModelLoadError(
             f"model.name_or_path={settings.name_or_path!r} could not be loaded ({error}). "
