@@ -104,6 +104,23 @@ def test_a_folder_without_its_marker_is_converted_again(gguf_file, tmp_path, mon
     convert = Converter()
     model, _ = load_gguf_cached(gguf_file, torch.float32, False, convert)
     assert convert.calls == 1 and same_weights(model, build_tiny_gpt2(seed=3))
+    assert (folder / COMPLETE).exists()  # replaced by a complete folder
+    load_gguf_cached(gguf_file, torch.float32, False, convert)
+    assert convert.calls == 1
+
+
+def test_a_damaged_cached_folder_warns_and_is_converted_again(gguf_file, tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("EVOSWEEP_CACHE_DIR", str(tmp_path / "cache"))
+    convert = Converter()
+    load_gguf_cached(gguf_file, torch.float32, False, convert)
+    folder = converted_folder(gguf_file, tmp_path / "cache")
+    (folder / "config.json").write_text("{ not json")
+    with caplog.at_level(logging.WARNING, logger="evosweep.models.gguf_cache"):
+        model, _ = load_gguf_cached(gguf_file, torch.float32, False, convert)
+    assert convert.calls == 2 and same_weights(model, build_tiny_gpt2(seed=3))
+    assert "does not load" in caplog.text
+    load_gguf_cached(gguf_file, torch.float32, False, convert)
+    assert convert.calls == 2  # repaired
 
 
 @pytest.mark.slow

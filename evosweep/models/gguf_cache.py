@@ -57,10 +57,15 @@ def load_gguf_cached(gguf_path: Path, dtype: torch.dtype, trust_remote_code: boo
         return convert()
     folder = converted_folder(gguf_path, root)
     if (folder / COMPLETE).exists():
-        cached_tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
-        cached = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype,
-                                                      trust_remote_code=trust_remote_code)
-        return cached, cached_tokenizer
+        try:
+            cached_tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
+            cached = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype,
+                                                          trust_remote_code=trust_remote_code)
+            return cached, cached_tokenizer
+        except (OSError, ValueError) as error:  # damaged by hand or by the disk: convert afresh
+            log.warning("the cached conversion in %s does not load (%s); converting %s again",
+                        folder, error, gguf_path.name)
+            shutil.rmtree(folder, ignore_errors=True)
     model, tokenizer = convert()
     _save(model, tokenizer, folder)
     torch.nn.Module.to(model, dtype)  # in place, the same rounding as the GGUF loader's own cast
@@ -91,6 +96,8 @@ def _save(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, folder: Pa
         tokenizer.save_pretrained(staging)
         (staging / COMPLETE).write_text("converted from GGUF by evosweep\n")
         if not (folder / COMPLETE).exists():  # another run may have finished first: keep its folder
+            if folder.exists():  # never one of ours (they move in complete): left by hand
+                shutil.rmtree(folder)
             os.replace(staging, folder)
             log.info("converted model cached in %s", folder)
     except OSError as error:
