@@ -128,3 +128,30 @@ def test_a_comment_only_change_leaves_the_block_fresh_and_a_setting_change_does_
     commit("# Scaled down\nseed: 1\n")
     (line,) = stale_blocks([page], repo=repo)
     assert "conf/experiment/toy.yaml changed" in line and "rerun it" in line
+
+
+def test_a_new_arm_and_a_longer_sweep_list_leave_the_older_runs_fresh(tmp_path):
+    repo = tmp_path / "repo"
+    arms = repo / "conf" / "experiment" / "toy"
+    arms.mkdir(parents=True)
+    config = repo / "conf" / "experiment" / "toy.yaml"
+
+    def commit(files: dict) -> str:
+        for path, text in files.items():
+            path.write_text(text)
+        for args in (["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
+            subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+        return subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    sweep = "seed: 0\nhydra:\n  sweeper:\n    params:\n      +experiment/toy: {}\n"
+    ran_at = commit({config: sweep.format("a"), arms / "a.yaml": "lr: 1\n"})
+    later = commit({config: sweep.format("a,b"), arms / "b.yaml": "lr: 2\n"})  # arm b, run later
+    page = tmp_path / "page.md"
+    page.write_text(f"<!-- evosweep:report experiment=toy commit={ran_at[:7]},{later[:7]} "
+                    f"files=conf/experiment/toy.yaml,conf/experiment/toy/ -->\n{CLOSE}\n")
+    assert stale_blocks([page], repo=repo) == []
+    commit({arms / "a.yaml": "lr: 3\n"})  # a setting of a run: stale again
+    (line,) = stale_blocks([page], repo=repo)
+    assert "conf/experiment/toy/a.yaml changed" in line

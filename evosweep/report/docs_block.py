@@ -136,27 +136,38 @@ def _git(*args: str, repo: Path = CODE_ROOT) -> str | None:
 
 
 def _settings(repo: Path, commit: str, path: str) -> object:
-    """What ``path`` configures at ``commit``: its parsed YAML, so that comments don't count."""
+    """What ``path`` configures at ``commit`` for each run: its parsed YAML, so that comments
+    don't count, without ``hydra.sweeper.params`` (which cells a sweep launches, not what
+    one composes)."""
     text = _git("show", f"{commit}:{path}", repo=repo)
     if text is None:
         return None  # the file did not exist there
     try:
-        return OmegaConf.to_container(OmegaConf.create(text))  # interpolations kept as written
+        settings = OmegaConf.to_container(OmegaConf.create(text))  # interpolations kept as written
     except Exception:  # not YAML: compare the text itself
         return text
+    sweeper = settings.get("hydra", {}).get("sweeper") if isinstance(settings, dict) else None
+    if isinstance(sweeper, dict):
+        sweeper.pop("params", None)
+    return settings
 
 
 def changed_settings(commit: str, files: list[str], repo: Path = CODE_ROOT) -> list[str]:
     """The ``files`` (or files under folder entries) whose settings differ between ``commit`` and HEAD.
 
     A change of comments or layout alone leaves what a run composes as it was, so it is not
-    counted; an unknown commit counts every file as changed.
+    counted, nor is a file added after ``commit`` (an arm its runs never composed, run at a
+    later commit of the same block); an unknown commit counts every file as changed.
     """
     listed = _git("diff", "--name-only", commit, "HEAD", "--", *files, repo=repo)
     if listed is None:
         return list(files)
-    return [path for path in listed.splitlines()
-            if _settings(repo, commit, path) != _settings(repo, "HEAD", path)]
+    changed = []
+    for path in listed.splitlines():
+        then = _settings(repo, commit, path)
+        if then is not None and then != _settings(repo, "HEAD", path):
+            changed.append(path)
+    return changed
 
 
 def stale_blocks(pages: list[Path], repo: Path = CODE_ROOT) -> list[str]:
