@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 from mlflow.entities import Metric, Param
@@ -106,19 +107,31 @@ def test_an_unclosed_block_is_named(tmp_path):
         find_blocks(page)
 
 
+def toy_repo(root: Path) -> Path:
+    """An empty git repository with conf/experiment/toy/ (arms) under ``root``."""
+    repo = root / "repo"
+    (repo / "conf" / "experiment" / "toy").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    return repo
+
+
+def commit_files(repo: Path, files: dict[Path, str]) -> str:
+    """Write ``files`` and commit them; the new commit's hash."""
+    for path, text in files.items():
+        path.write_text(text)
+    for args in (["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+    return subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
 def test_a_comment_only_change_leaves_the_block_fresh_and_a_setting_change_does_not(tmp_path):
-    repo = tmp_path / "repo"
-    (repo / "conf" / "experiment").mkdir(parents=True)
+    repo = toy_repo(tmp_path)
     config = repo / "conf" / "experiment" / "toy.yaml"
 
     def commit(text: str) -> str:
-        config.write_text(text)
-        for args in (["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
-            subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
-        return subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True,
-                              capture_output=True, text=True).stdout.strip()
+        return commit_files(repo, {config: text})
 
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
     ran_at = commit("# scaled down\nseed: 0\n")
     page = tmp_path / "page.md"
     page.write_text(f"<!-- evosweep:report experiment=toy commit={ran_at[:7]} "
@@ -131,20 +144,13 @@ def test_a_comment_only_change_leaves_the_block_fresh_and_a_setting_change_does_
 
 
 def test_a_new_arm_and_a_longer_sweep_list_leave_the_older_runs_fresh(tmp_path):
-    repo = tmp_path / "repo"
+    repo = toy_repo(tmp_path)
     arms = repo / "conf" / "experiment" / "toy"
-    arms.mkdir(parents=True)
     config = repo / "conf" / "experiment" / "toy.yaml"
 
-    def commit(files: dict) -> str:
-        for path, text in files.items():
-            path.write_text(text)
-        for args in (["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
-            subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
-        return subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True,
-                              capture_output=True, text=True).stdout.strip()
+    def commit(files: dict[Path, str]) -> str:
+        return commit_files(repo, files)
 
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
     sweep = "seed: 0\nhydra:\n  sweeper:\n    params:\n      +experiment/toy: {}\n"
     ran_at = commit({config: sweep.format("a"), arms / "a.yaml": "lr: 1\n"})
     later = commit({config: sweep.format("a,b"), arms / "b.yaml": "lr: 2\n"})  # arm b, run later

@@ -79,8 +79,7 @@ def _save(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, folder: Pa
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     except OSError as error:
-        log.warning("could not cache the converted model in %s (%s); set %s to a writable folder",
-                    folder, error, CACHE_ENV)
+        _warn_unwritable(folder, error)
         return
     try:
         # the dequantised weights are plain tensors: save them as an ordinary model
@@ -103,7 +102,12 @@ def _save(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, folder: Pa
     except OSError as error:
         if (folder / COMPLETE).exists():  # lost the race to a run that finished while we saved
             return
-        log.warning("could not cache the converted model in %s (%s); set %s to a writable folder",
-                    folder, error, CACHE_ENV)
+        _warn_unwritable(folder, error)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _warn_unwritable(folder: Path, error: OSError) -> None:
+    """One warning: the model loads, only the cache is missing."""
+    log.warning("could not cache the converted model in %s (%s); set %s to a writable folder",
+                folder, error, CACHE_ENV)
