@@ -8,6 +8,7 @@ from conftest import TINY_RUN
 
 from evosweep.errors import ConfigError
 from evosweep.evaluation.divergence import kl_to_base
+from evosweep.evaluation.prompts import encode_targets
 from evosweep.lora.batched import BatchedLora
 from evosweep.lora.layout import LoraLayout
 from evosweep.run import run
@@ -99,6 +100,32 @@ def test_kl_to_base_is_zero_for_the_base_and_grows_with_the_adapter(tiny_gpt2):
     large = kl_to_base(tiny_gpt2, lora, base + 0.5 * direction, pairs, answers)
     assert 0 < small < large
     assert kl_to_base(tiny_gpt2, lora, base + 0.5 * direction, pairs, ["", ""]) == 0.0
+
+
+def test_kl_to_base_with_the_shared_head_equals_the_full_rows(tiny_gpt2):
+    layout = LoraLayout.from_model(tiny_gpt2.model, tiny_gpt2.settings.lora)
+    lora = BatchedLora(tiny_gpt2.model, layout)
+    generator = torch.Generator().manual_seed(1)
+    member = layout.initial_member(generator) + 0.3 * torch.randn(layout.dim, generator=generator)
+    pairs = [Pair("Translate to English please: bonjour", "hello"),
+             Pair("Translate to English please: merci beaucoup", "thank you")]
+    answers = ["hello there", "thanks a lot"]
+    rows = [Pair(pair.prompt, answer) for pair, answer in zip(pairs, answers, strict=True)]
+    assert encode_targets(tiny_gpt2, rows, False, "cpu", split_head=True)["head"].numel() > 3
+    shared = kl_to_base(tiny_gpt2, lora, member, pairs, answers, share_head=True)
+    full = kl_to_base(tiny_gpt2, lora, member, pairs, answers, share_head=False)
+    assert shared > 0.01
+    assert shared == pytest.approx(full, rel=1e-4)
+
+
+def test_kl_to_base_of_an_all_zero_b_is_zero_without_a_forward_pass(tiny_gpt2, monkeypatch):
+    layout = LoraLayout.from_model(tiny_gpt2.model, tiny_gpt2.settings.lora)
+    lora = BatchedLora(tiny_gpt2.model, layout)
+    member = layout.initial_member(torch.Generator().manual_seed(0))  # random A, B = 0
+    assert member[~layout.b_mask()].abs().sum() > 0
+    monkeypatch.setattr("evosweep.evaluation.divergence.next_token_distributions",
+                        lambda *args, **kwargs: pytest.fail("no pass is needed for B = 0"))
+    assert kl_to_base(tiny_gpt2, lora, member, [Pair("bonjour", "hello")], ["hello"]) == 0.0
 
 
 def test_a_run_logs_measures_and_kl_per_generation_base_and_final(compose_config, tmp_path):

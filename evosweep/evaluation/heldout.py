@@ -50,7 +50,7 @@ def check_heldout(evaluator: Evaluator, member: torch.Tensor, task: Task,
     measures = task.measures(answers, references)
     if evaluator.settings.heldout_kl:
         measures["kl"] = kl_to_base(evaluator.loaded.with_instruction(instruction), evaluator.lora,
-                                    member, pairs, answers)
+                                    member, pairs, answers, evaluator.settings.share_prompt_prefix)
     return HeldoutCheck(float(evaluation.fitness[0]), exact_share(answers, references),
                         mean_words(answers), answers, measures)
 
