@@ -87,9 +87,14 @@ def test_the_task_labels_its_measures_and_headlines_one_in_the_progress_bar():
     assert list(all_measure_labels()) == ["answer_words", "answer_chars", "chrf", "format", "accuracy", "kl"]
 
 
+def batched_lora(loaded) -> tuple[LoraLayout, BatchedLora]:
+    """The model config's LoRA layout and its batched adapters, wrapped into ``loaded``'s model."""
+    layout = LoraLayout.from_model(loaded.model, loaded.settings.lora)
+    return layout, BatchedLora(loaded.model, layout)
+
+
 def test_kl_to_base_is_zero_for_the_base_and_grows_with_the_adapter(tiny_gpt2):
-    layout = LoraLayout.from_model(tiny_gpt2.model, tiny_gpt2.settings.lora)
-    lora = BatchedLora(tiny_gpt2.model, layout)
+    layout, lora = batched_lora(tiny_gpt2)
     generator = torch.Generator().manual_seed(0)
     base = layout.initial_member(generator)  # B = 0: the base model's behaviour
     pairs = [Pair("bonjour", "hello"), Pair("merci", "thank you")]
@@ -103,8 +108,7 @@ def test_kl_to_base_is_zero_for_the_base_and_grows_with_the_adapter(tiny_gpt2):
 
 
 def test_kl_to_base_with_the_shared_head_equals_the_full_rows(tiny_gpt2):
-    layout = LoraLayout.from_model(tiny_gpt2.model, tiny_gpt2.settings.lora)
-    lora = BatchedLora(tiny_gpt2.model, layout)
+    layout, lora = batched_lora(tiny_gpt2)
     generator = torch.Generator().manual_seed(1)
     member = layout.initial_member(generator) + 0.3 * torch.randn(layout.dim, generator=generator)
     pairs = [Pair("Translate to English please: bonjour", "hello"),
@@ -119,8 +123,7 @@ def test_kl_to_base_with_the_shared_head_equals_the_full_rows(tiny_gpt2):
 
 
 def test_kl_to_base_of_an_all_zero_b_is_zero_without_a_forward_pass(tiny_gpt2, monkeypatch):
-    layout = LoraLayout.from_model(tiny_gpt2.model, tiny_gpt2.settings.lora)
-    lora = BatchedLora(tiny_gpt2.model, layout)
+    layout, lora = batched_lora(tiny_gpt2)
     member = layout.initial_member(torch.Generator().manual_seed(0))  # random A, B = 0
     assert member[~layout.b_mask()].abs().sum() > 0
     monkeypatch.setattr("evosweep.evaluation.divergence.next_token_distributions",

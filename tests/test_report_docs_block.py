@@ -147,17 +147,13 @@ def test_a_new_arm_and_a_longer_sweep_list_leave_the_older_runs_fresh(tmp_path):
     repo = toy_repo(tmp_path)
     arms = repo / "conf" / "experiment" / "toy"
     config = repo / "conf" / "experiment" / "toy.yaml"
-
-    def commit(files: dict[Path, str]) -> str:
-        return commit_files(repo, files)
-
     sweep = "seed: 0\nhydra:\n  sweeper:\n    params:\n      +experiment/toy: {}\n"
-    ran_at = commit({config: sweep.format("a"), arms / "a.yaml": "lr: 1\n"})
-    later = commit({config: sweep.format("a,b"), arms / "b.yaml": "lr: 2\n"})  # arm b, run later
+    ran_at = commit_files(repo, {config: sweep.format("a"), arms / "a.yaml": "lr: 1\n"})
+    later = commit_files(repo, {config: sweep.format("a,b"), arms / "b.yaml": "lr: 2\n"})  # arm b, run later
     page = tmp_path / "page.md"
     page.write_text(f"<!-- evosweep:report experiment=toy commit={ran_at[:7]},{later[:7]} "
                     f"files=conf/experiment/toy.yaml,conf/experiment/toy/ -->\n{CLOSE}\n")
     assert stale_blocks([page], repo=repo) == []
-    commit({arms / "a.yaml": "lr: 3\n"})  # a setting of a run: stale again
+    commit_files(repo, {arms / "a.yaml": "lr: 3\n"})  # a setting of a run: stale again
     (line,) = stale_blocks([page], repo=repo)
     assert "conf/experiment/toy/a.yaml changed" in line
