@@ -6,7 +6,7 @@ import json
 
 import pytest
 import torch
-from test_lora_batch import HEADED, PAIRS, _peft_alone, _population
+from test_lora_batch import HEADED, PAIRS, _peft_alone, _population, assert_agrees_with_peft_greedy
 
 from evosweep.errors import ConfigError
 from evosweep.evaluation.evaluator import PopulationEvaluator
@@ -77,10 +77,8 @@ def test_shared_bottom_greedy_texts_equal_peft_member_by_member(fixture, batch_s
         peft_model, fresh = _peft_alone(loaded.settings, layout, population[index], tmp_path, f"m{index}")
         for column, pair in enumerate(pairs):
             ids = fresh.tokenizer(pair.prompt, return_tensors="pt")
-            out = peft_model.generate(**ids, max_new_tokens=6, do_sample=False,
-                                      pad_token_id=fresh.tokenizer.pad_token_id)
-            alone = fresh.tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
-            assert batched[index][column] == alone.strip(), (index, column)
+            assert_agrees_with_peft_greedy(batched[index][column], peft_model, fresh.tokenizer, ids, 6,
+                                           (index, column))
 
 
 def test_the_bottom_runs_once_per_prompt_not_once_per_member(tiny_llama):
