@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from evosweep.assemble import RunParts
 from evosweep.evaluation.heldout import CheckedMember, check_or_reuse
+from evosweep.evaluation.transfer import TRANSFER_EXACT, transfer_measures
 from evosweep.outputs.fitness_curve import plot_fitness_curve
 from evosweep.outputs.summary import sample_table, summary_table
 from evosweep.settings.build import RunSettings
@@ -25,6 +27,16 @@ def measure_rows(base: dict[str, float], measures: dict[str, float],
     return rows
 
 
+def transfer_row(base: dict[str, float], measures: dict[str, float], size: int) -> list[tuple[str, str]]:
+    """The second held-out set's summary row (``task.transfer_path``), none without the set."""
+    if TRANSFER_EXACT not in measures:
+        return []
+    before = base.get(f"heldout/base_{TRANSFER_EXACT}")
+    start = "-" if before is None else f"{before:.0%}"
+    return [("second held-out set exact (base -> final)",
+             f"{start} -> {measures[TRANSFER_EXACT]:.0%} of {size} (task.transfer_path)")]
+
+
 def finish_run(settings: RunSettings, output_dir: Path, parts: RunParts, history: list[dict[str, float]],
                base: dict[str, float], tracker: NullTracker, base_answers: list[str] | None = None,
                last_check: CheckedMember | None = None) -> float:
@@ -36,6 +48,8 @@ def finish_run(settings: RunSettings, output_dir: Path, parts: RunParts, history
     task, algorithm = parts.task, parts.algorithm
     best = algorithm.best_member()
     final = check_or_reuse(parts.evaluator, best, task, parts.instruction, last_check)
+    final = replace(final, measures={**final.measures,
+                                     **transfer_measures(parts.evaluator, best, task, parts.instruction)})
     final_metrics = final.metrics("heldout/final_")
     final_metrics["heldout/final"] = final_metrics.pop("heldout/final_best")
     tracker.log_metrics(final_metrics, step=len(history))
@@ -66,7 +80,8 @@ def finish_run(settings: RunSettings, output_dir: Path, parts: RunParts, history
          f"{base['heldout/base_exact']:.0%} -> {final.exact:.0%} of {len(task.heldout)}"),
         ("held-out words per answer (base -> final)",
          f"{base['heldout/base_answer_words']:.1f} -> {final.answer_words:.1f}"),
-        *measure_rows(base, final.measures, task.measures),
+        *transfer_row(base, final.measures, len(task.transfer)),
+        *measure_rows(base, {k: v for k, v in final.measures.items() if k != TRANSFER_EXACT}, task.measures),
         ("reward evals", f"{sum(row['perf/reward_evals'] for row in history):.0f}"),
         *([("best prompt", repr(parts.instruction))] if parts.instruction is not None else []),
         ("adapter", str(adapter_dir)),

@@ -21,6 +21,7 @@ from evosweep.errors import TrackingError
 from evosweep.evaluation.evaluator import Evaluation
 from evosweep.evaluation.heldout import CheckedMember, HeldoutCheck, check_heldout
 from evosweep.evaluation.protocol import Evaluator
+from evosweep.evaluation.transfer import transfer_measures
 from evosweep.finish import finish_run
 from evosweep.rewards.lifecycle import RunScopedReward
 from evosweep.settings.build import RunSettings, build_settings, flat_params
@@ -95,11 +96,13 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
             history, rl_history = [], []
             stage("base check (held-out answers of the unchanged model)")
             base_check = check_heldout(evaluator, parts.initial_member, task)
+            base_check.measures.update(transfer_measures(evaluator, parts.initial_member, task))
             base, base_answers = base_check.metrics("heldout/base_"), base_check.answers
             base["heldout/base"] = base.pop("heldout/base_best")
             tracker.start(params, {"evosweep.output_dir": str(output_dir), **provenance_tags(),
                                    **_trial_tags(settings)})
-            tracker.log_datasets(task_datasets(task, settings.task.train_path, settings.task.eval_path))
+            tracker.log_datasets(task_datasets(task, settings.task.train_path, settings.task.eval_path,
+                                               settings.task.transfer_path))
             save()  # generation 0: a kill from here on resumes into the same tracker run
             tracker.log_metrics(base, step=0)
             OmegaConf.save(cfg, output_dir / "config_resolved.yaml", resolve=True)

@@ -50,6 +50,14 @@ def test_the_digest_follows_the_pairs():
     assert json.loads(train.source) == {"uri": "train.jsonl"}
 
 
+def test_a_second_held_out_set_is_a_third_evaluation_dataset():
+    task = Task("t", [Pair("a", "b")], [Pair("a", "c")], transfer=[Pair("e", "f")])
+    records = task_datasets(task, None, None, "forms.jsonl")
+    assert [(r.name, r.context) for r in records] == [("t-train", "training"), ("t-heldout", "evaluation"),
+                                                      ("t-transfer", "evaluation")]
+    assert json.loads(records[2].source) == {"uri": "forms.jsonl"}
+
+
 def test_a_named_run_keeps_its_name(compose_config, tmp_path):
     mlrun = _tracked_run(compose_config, tmp_path, "tracking.run_name=mine")
     assert mlrun.info.run_name == "mine"

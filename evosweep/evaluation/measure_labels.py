@@ -29,8 +29,13 @@ ANSWER_LABELS: dict[str, MeasureLabel] = {
 MODEL_LABELS: dict[str, MeasureLabel] = {
     "kl": MeasureLabel("KL to the base model per answer token", "KL to base (nats/token)", "{:.4f}", 4),
 }
+#: the second held-out set's measure (``task.transfer_path``), checked at the run's start and end
+TRANSFER_LABELS: dict[str, MeasureLabel] = {
+    "transfer_exact": MeasureLabel("second held-out set exact (task.transfer_path)", "second set exact",
+                                   "{:.0%}", 2),
+}
 #: every task's labels
-COMMON_LABELS: dict[str, MeasureLabel] = {**ANSWER_LABELS, **MODEL_LABELS}
+COMMON_LABELS: dict[str, MeasureLabel] = {**ANSWER_LABELS, **TRANSFER_LABELS, **MODEL_LABELS}
 
 
 def fallback_label(name: str) -> MeasureLabel:

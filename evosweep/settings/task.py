@@ -14,6 +14,9 @@ class TaskSettings:
     name: str = "custom"
     train_path: str | None = None
     eval_path: str | None = None
+    # a second held-out set (other items, another prompt form) checked before and after the
+    # run only: do the adapter's answers transfer beyond the held-out split's own form?
+    transfer_path: str | None = None
     train_pairs: list[dict] = field(default_factory=list)
     eval_pairs: list[dict] = field(default_factory=list)
     max_train: int | None = None
@@ -26,7 +29,7 @@ class TaskSettings:
     measures: str = "text"
 
     def __post_init__(self) -> None:
-        for name in ("train_path", "eval_path"):
+        for name in ("train_path", "eval_path", "transfer_path"):
             if getattr(self, name) == "???":
                 raise ConfigError(f"task.{name}", f"is required: add task.{name}=path/to/file.jsonl")
         if self.train_path is None and not self.train_pairs and self.generator is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evosweep.evaluation.measure_labels import ANSWER_LABELS, MODEL_LABELS, MeasureLabel
+from evosweep.evaluation.measure_labels import ANSWER_LABELS, MODEL_LABELS, TRANSFER_LABELS, MeasureLabel
 from evosweep.settings.checks import require_choice
 from evosweep.tasks.countdown_measures import COUNTDOWN_MEASURES
 from evosweep.tasks.measures import TaskMeasures
@@ -19,6 +19,7 @@ def measures_for(kind: str) -> TaskMeasures:
 
 
 def all_measure_labels() -> dict[str, MeasureLabel]:
-    """Every measure any task logs, in report-table order: words per answer, each kind's own, KL."""
+    """Every measure any task logs, in report-table order: words per answer, each kind's own, the
+    second held-out set's, KL."""
     own = {name: label for measures in TASK_KINDS.values() for name, label in measures.labels.items()}
-    return {**ANSWER_LABELS, **own, **MODEL_LABELS}
+    return {**ANSWER_LABELS, **own, **TRANSFER_LABELS, **MODEL_LABELS}

@@ -9,7 +9,7 @@ the task's name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from evosweep.settings.task import TaskSettings
 from evosweep.tasks.kinds import measures_for
@@ -20,13 +20,15 @@ from evosweep.tasks.text import TEXT_MEASURES
 
 @dataclass
 class Task:
-    """A named task: a train split (fitness), a held-out split (reporting) and the
-    measures of held-out answers (text ones unless the task says otherwise)."""
+    """A named task: a train split (fitness), a held-out split (reporting), the measures of
+    held-out answers (text ones unless the task says otherwise) and, optionally, a second
+    held-out set checked at the run's start and end (``task.transfer_path``)."""
 
     name: str
     train: list[Pair]
     heldout: list[Pair]
     measures: TaskMeasures = TEXT_MEASURES
+    transfer: list[Pair] = field(default_factory=list)
 
 
 def load_task(settings: TaskSettings) -> Task:
@@ -51,4 +53,5 @@ def load_task(settings: TaskSettings) -> Task:
         train=train[: settings.max_train],
         heldout=heldout[: settings.max_eval],
         measures=measures,
+        transfer=load_jsonl(settings.transfer_path) if settings.transfer_path is not None else [],
     )

@@ -35,10 +35,14 @@ def _digest(pairs: list[Pair]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def task_datasets(task: Task, train_source: str | None, heldout_source: str | None) -> list[DatasetRecord]:
-    """The task's train split (``training``) and held-out split (``evaluation``)."""
-    splits = (("train", task.train, train_source, "training"),
-              ("heldout", task.heldout, heldout_source, "evaluation"))
+def task_datasets(task: Task, train_source: str | None, heldout_source: str | None,
+                  transfer_source: str | None = None) -> list[DatasetRecord]:
+    """The task's train split (``training``), held-out split and second held-out set, if any
+    (both ``evaluation``)."""
+    splits = [("train", task.train, train_source, "training"),
+              ("heldout", task.heldout, heldout_source, "evaluation")]
+    if task.transfer:
+        splits.append(("transfer", task.transfer, transfer_source, "evaluation"))
     return [
         DatasetRecord(name=f"{task.name}-{split}", digest=_digest(pairs),
                       source=json.dumps({"uri": source or f"evosweep task {task.name}"}),
