@@ -84,7 +84,8 @@ def test_the_task_labels_its_measures_and_headlines_one_in_the_progress_bar():
     assert COUNTDOWN_MEASURES.label("accuracy").summary == "held-out answers correct"
     assert TEXT_MEASURES.label("kl").column == "KL to base (nats/token)"  # every task's
     assert TEXT_MEASURES.label("bleu").summary == "held-out bleu"  # unlabelled: its own name
-    assert list(all_measure_labels()) == ["answer_words", "answer_chars", "chrf", "format", "accuracy", "kl"]
+    assert list(all_measure_labels()) == ["answer_words", "answer_chars", "chrf", "format", "accuracy",
+                                         "transfer_exact", "kl"]
 
 
 def batched_lora(loaded) -> tuple[LoraLayout, BatchedLora]:
