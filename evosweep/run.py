@@ -20,6 +20,7 @@ from evosweep.assemble import assemble
 from evosweep.errors import TrackingError
 from evosweep.evaluation.evaluator import Evaluation
 from evosweep.evaluation.heldout import CheckedMember, HeldoutCheck, check_heldout
+from evosweep.evaluation.member_groups import evaluate_in_groups
 from evosweep.evaluation.protocol import Evaluator
 from evosweep.evaluation.transfer import transfer_measures
 from evosweep.finish import finish_run
@@ -125,13 +126,14 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
         for generation in bar:
             started, started_cpu = time.perf_counter(), time.process_time()
             stage(f"generation {generation}")
-            population, train = algorithm.ask(), batches.next()  # (P, D), N pairs
+            population = algorithm.ask()  # (P, D)
+            train = batches.next_groups(settings.task.minibatch_groups)  # G draws of N pairs
             prompt_metrics: dict[str, float] = {}
             if parts.prompts is None:
-                evaluation = evaluator.evaluate(population, train)  # scores (P, N)
+                evaluation = evaluate_in_groups(evaluator, population, train)  # scores (P, N)
             else:  # one pass: adapters with the best prompt, prompt variants with the best adapter
                 evaluation, prompt_metrics = parts.prompts.evaluate(population, algorithm.best_member(),
-                                                                    train)
+                                                                    train[0])
             evaluated = time.perf_counter()
             extra = {**tell(algorithm, evaluation), **prompt_metrics}
             kill_point("generation.told", generation)  # tests only, as below

@@ -35,6 +35,11 @@ class Evaluator(Protocol):
         """Scores ``(P, N)``; ``instructions``: one prompt variant per member (or None)."""
         ...
 
+    def score(self, population: torch.Tensor, pairs: list[Pair],
+              instructions: list[str] | None = None) -> Evaluation:
+        """:meth:`evaluate` without its every-member-failed stop (a slice of a population)."""
+        ...
+
     def greedy_answers(self, member: torch.Tensor, pairs: list[Pair],
                        instruction: str | None = None) -> list[str]:
         """The greedy answers of one member ``(D,)`` to ``pairs``."""

@@ -111,7 +111,26 @@ def build_settings(cfg: DictConfig) -> RunSettings:
     # cross-group rules (tournament vs population, RL needs a text reward, ...)
     if isinstance(settings.algorithm, ChecksRun):
         settings.algorithm.check_run(settings)
+    _check_minibatch_groups(settings)
     return settings
+
+
+def _check_minibatch_groups(settings: RunSettings) -> None:
+    """``task.minibatch_groups`` cuts the population into equal groups; ES's mirrors stay together."""
+    groups = settings.task.minibatch_groups
+    if groups == 1:
+        return
+    if settings.prompts.evolve:
+        raise ConfigError("task.minibatch_groups", "must be 1 with prompts=coevolve")
+    if getattr(settings.algorithm, "normalise_per_prompt", False):
+        raise ConfigError("task.minibatch_groups", "must be 1 with algorithm.normalise_per_prompt "
+                          "(its columns would mix different prompts)")
+    size = int(getattr(settings.algorithm, "population_size", 1))
+    mirrored = bool(getattr(settings.algorithm, "antithetic", False))
+    if size % groups or (mirrored and (size // groups) % 2):
+        shape = " of an even size (mirrored perturbations share their pairs)" if mirrored else ""
+        raise ConfigError("task.minibatch_groups",
+                          f"must cut algorithm.population_size={size} into equal groups{shape}, got {groups}")
 
 
 def _time_limit(value: Any) -> float | None:

@@ -23,6 +23,9 @@ class TaskSettings:
     max_eval: int | None = None
     # train pairs scored per generation, a fresh draw each generation (null = all of them)
     minibatch: int | None = None
+    # how many different minibatches a generation draws: the population is cut into this many
+    # contiguous groups (ES's mirrored pairs stay together), each scored on its own draw
+    minibatch_groups: int = 1
     # a Hydra ``_target_`` dict whose call returns (train pairs, held-out pairs)
     generator: dict | None = None
     # the held-out measures: text (chrF, characters per answer) or countdown (well formed, correct)
@@ -41,3 +44,7 @@ class TaskSettings:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"task.{name}", f"must be >= 1 or null, got {value}")
+        if self.minibatch_groups < 1:
+            raise ConfigError("task.minibatch_groups", f"must be >= 1, got {self.minibatch_groups}")
+        if self.minibatch_groups > 1 and self.minibatch is None:
+            raise ConfigError("task.minibatch_groups", "needs task.minibatch (the pairs each group draws)")

@@ -30,6 +30,11 @@ class TrainBatches:
             return self.pairs
         return [self.pairs[index] for index in self.sampler.draw(self.size)]
 
+    def next_groups(self, count: int) -> list[list[Pair]]:
+        """``count`` draws for this generation, one per member group (``task.minibatch_groups``);
+        one group draws exactly what :meth:`next` would."""
+        return [self.next() for _ in range(count)]
+
     def state_dict(self) -> dict[str, Any]:
         return {"generator": self.generator.get_state(), **self.sampler.state_dict()}
 
