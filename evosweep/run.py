@@ -135,7 +135,7 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
                 evaluation, prompt_metrics = parts.prompts.evaluate(population, algorithm.best_member(),
                                                                     train[0])
             evaluated = time.perf_counter()
-            extra = {**tell(algorithm, evaluation), **prompt_metrics}
+            extra = {**tell(algorithm, evaluation, len(train)), **prompt_metrics}
             kill_point("generation.told", generation)  # tests only, as below
             steps = algorithm.step_metrics()
             heldout = None
@@ -209,10 +209,11 @@ def _release(evaluator: Evaluator, reward: RunScopedReward | None, tracker: Null
             log.warning("could not log %s to the tracker: %s", path, error)
 
 
-def tell(algorithm: Algorithm, evaluation: Evaluation) -> dict[str, float]:
-    """Give the algorithm the generation's scores: per prompt where it takes them, else the mean."""
+def tell(algorithm: Algorithm, evaluation: Evaluation, groups: int = 1) -> dict[str, float]:
+    """Give the algorithm the generation's scores: per prompt where it takes them (``groups``
+    member groups, each on its own prompts), else the mean."""
     if isinstance(algorithm, TellsScoresPerPrompt):
-        return algorithm.tell_scores(evaluation.scores)
+        return algorithm.tell_scores(evaluation.scores, groups)
     return algorithm.tell(evaluation.fitness)
 
 

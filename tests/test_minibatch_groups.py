@@ -6,13 +6,16 @@ import pytest
 import torch
 from conftest import TINY_RUN
 
+from evosweep.algorithms.es import ESConfig, EvolutionStrategy
+from evosweep.algorithms.schedules import ConstantSchedule
+from evosweep.algorithms.shaping import shape_per_prompt, shape_per_prompt_in_groups
 from evosweep.errors import ConfigError
-from evosweep.evaluation.evaluator import PopulationEvaluator
+from evosweep.evaluation.evaluator import Evaluation, PopulationEvaluator
 from evosweep.evaluation.member_groups import evaluate_in_groups, group_slices
 from evosweep.lora.batched import BatchedLora
 from evosweep.lora.layout import LoraLayout
 from evosweep.rewards.likelihood import LikelihoodReward
-from evosweep.run import run
+from evosweep.run import run, tell
 from evosweep.settings.build import build_settings
 from evosweep.settings.evaluation import EvalSettings
 from evosweep.state.checkpoint import load_checkpoint
@@ -77,10 +80,52 @@ def test_a_grouped_run_scores_every_member_and_resumes_its_draws(compose_config,
     (["task.minibatch_groups=8"], "population_size=8 into equal groups of an even size"),
     (["task.minibatch_groups=0"], "must be >= 1"),
     (["task.minibatch=null", "task.minibatch_groups=2"], "needs task.minibatch"),
-    (["task.minibatch_groups=2", "algorithm.normalise_per_prompt=true"], "normalise_per_prompt"),
     (["task.minibatch_groups=2", "prompts=coevolve"], "prompts=coevolve"),
 ])
 def test_groups_that_do_not_fit_name_the_key(compose_config, overrides, message):
     with pytest.raises(ConfigError, match=message) as error:
         build_settings(compose_config(GROUPED + overrides))
     assert "task.minibatch_groups" in str(error.value)
+
+
+def test_per_prompt_normalisation_ranks_each_group_on_its_own_prompts():
+    # group 0 (rows 0-3) answered hard prompts (scores near -9), group 1 (rows 4-7) easy ones
+    scores = torch.tensor([[-9.0, -8.0], [-9.5, -8.5], [-8.0, -9.9], [-9.9, -9.0],
+                           [-1.0, -2.0], [-1.5, -1.0], [-0.5, -3.0], [-2.0, -0.1]])  # (P=8, N=2)
+    weights = shape_per_prompt_in_groups(scores, "centered_rank", groups=2)
+    torch.testing.assert_close(weights[:4], shape_per_prompt(scores[:4], "centered_rank"))
+    torch.testing.assert_close(weights[4:], shape_per_prompt(scores[4:], "centered_rank"))
+    # each group's weights are centred on its own members; ranked across the population,
+    # the hard group's members would all weigh below zero
+    assert abs(float(weights[:4].sum())) < 1e-6 and abs(float(weights[4:].sum())) < 1e-6
+    assert weights[:4].max() > 0
+    assert shape_per_prompt(scores, "centered_rank")[:4].max() < 0
+    one_group = shape_per_prompt_in_groups(scores, "zscore")
+    torch.testing.assert_close(one_group, shape_per_prompt(scores, "zscore"))
+    with pytest.raises(ValueError, match="3 equal groups"):
+        shape_per_prompt_in_groups(scores, "zscore", groups=3)
+
+
+def make_per_prompt_es() -> EvolutionStrategy:
+    config = ESConfig(population_size=4, normalise_per_prompt=True, optimizer="sgd")  # adam: sign only
+    return EvolutionStrategy(config, torch.zeros(6), ConstantSchedule(), torch.Generator().manual_seed(0))
+
+
+def test_the_run_tells_es_how_many_groups_answered():
+    scores = torch.tensor([[-9.0, -8.0], [-9.5, -8.5], [-1.0, -2.0], [-1.5, -1.0]])
+    grouped, whole, expected = make_per_prompt_es(), make_per_prompt_es(), make_per_prompt_es()
+    tell(grouped, Evaluation(scores=scores), groups=2)
+    whole.tell_scores(scores)
+    assert not torch.allclose(grouped.best_member(), whole.best_member())
+    expected._step(scores.mean(dim=1), shape_per_prompt_in_groups(scores, "centered_rank", 2))
+    assert torch.equal(grouped.best_member(), expected.best_member())
+
+
+def test_a_grouped_run_with_per_prompt_normalisation_learns(compose_config, tmp_path):
+    cfg = compose_config(GROUPED + ["task=fr_en", "task.max_train=12", "task.max_eval=2",
+                                    "task.transfer_path=null", "task.minibatch_groups=2",
+                                    "algorithm.normalise_per_prompt=true"])
+    run(cfg, tmp_path / "run")
+    checkpoint = load_checkpoint(tmp_path / "run")
+    assert [row["perf/reward_evals"] for row in checkpoint["history"]] == [16, 16]
+    assert all(row["es/step_norm"] > 0 for row in checkpoint["history"])

@@ -27,7 +27,7 @@ from evosweep.algorithms.context import AlgorithmContext
 from evosweep.algorithms.evolved import check_evolve, evolved_mask, restrict
 from evosweep.algorithms.noise_scale import check_noise_scale, module_output_scales
 from evosweep.algorithms.schedules import Schedule
-from evosweep.algorithms.shaping import SHAPINGS, failed_last, shape_fitness, shape_per_prompt
+from evosweep.algorithms.shaping import SHAPINGS, failed_last, shape_fitness, shape_per_prompt_in_groups
 from evosweep.errors import ConfigError
 from evosweep.seeds import draw_seeds
 from evosweep.settings.checks import require_choice, require_non_negative, require_positive
@@ -137,13 +137,14 @@ class EvolutionStrategy:
             return self.config.learning_rate
         return self.config.learning_rate * self.schedule.factor(self.generation, self.config.generations)
 
-    def tell_scores(self, scores: torch.Tensor) -> dict[str, float]:
+    def tell_scores(self, scores: torch.Tensor, groups: int = 1) -> dict[str, float]:
         """Step from each member's score per prompt ``(P, N)``: normalised prompt by prompt
-        when ``algorithm.normalise_per_prompt``, else their mean, as :meth:`tell`."""
+        when ``algorithm.normalise_per_prompt`` (within each of ``groups`` contiguous member
+        groups, which answered different prompts), else their mean, as :meth:`tell`."""
         fitness = scores.mean(dim=1)  # (P,)
         if not self.config.normalise_per_prompt:
             return self.tell(fitness)
-        return self._step(fitness, shape_per_prompt(scores, self.config.fitness_shaping))
+        return self._step(fitness, shape_per_prompt_in_groups(scores, self.config.fitness_shaping, groups))
 
     def tell(self, fitness: torch.Tensor) -> dict[str, float]:
         """Step the center along the shaped-fitness gradient estimate; draw new seeds."""

@@ -51,8 +51,10 @@ class TellsScoresPerPrompt(Protocol):
     """An algorithm that also takes each member's score per train prompt (ES's
     ``algorithm.normalise_per_prompt``); the run then calls :meth:`tell_scores`, not ``tell``."""
 
-    def tell_scores(self, scores: torch.Tensor) -> dict[str, float]:
-        """Take the asked members' scores ``(P, N)`` (NaN: the reward failed); return extra metrics."""
+    def tell_scores(self, scores: torch.Tensor, groups: int = 1) -> dict[str, float]:
+        """Take the asked members' scores ``(P, N)`` (NaN: the reward failed); with ``groups`` > 1
+        the members come in that many equal, contiguous groups, each scored on its own prompts
+        (``task.minibatch_groups``). Return extra metrics."""
         ...
 
 

@@ -64,3 +64,12 @@ def shape_per_prompt(scores: torch.Tensor, method: str) -> torch.Tensor:
     add nothing."""
     columns = [shape_fitness(scores[:, j], method) for j in range(scores.shape[1])]
     return torch.stack(columns, dim=1).mean(dim=1)
+
+
+def shape_per_prompt_in_groups(scores: torch.Tensor, method: str, groups: int = 1) -> torch.Tensor:
+    """:func:`shape_per_prompt` within each of ``groups`` equal, contiguous slices of the members
+    ``(P, N)`` -> ``(P,)``: with ``task.minibatch_groups`` each group answered its own prompts,
+    so column ``j`` compares members only inside a group. One group is :func:`shape_per_prompt`."""
+    if groups < 1 or scores.shape[0] % groups:
+        raise ValueError(f"cannot cut {scores.shape[0]} members into {groups} equal groups")
+    return torch.cat([shape_per_prompt(part, method) for part in scores.chunk(groups, dim=0)])

@@ -122,9 +122,6 @@ def _check_minibatch_groups(settings: RunSettings) -> None:
         return
     if settings.prompts.evolve:
         raise ConfigError("task.minibatch_groups", "must be 1 with prompts=coevolve")
-    if getattr(settings.algorithm, "normalise_per_prompt", False):
-        raise ConfigError("task.minibatch_groups", "must be 1 with algorithm.normalise_per_prompt "
-                          "(its columns would mix different prompts)")
     size = int(getattr(settings.algorithm, "population_size", 1))
     mirrored = bool(getattr(settings.algorithm, "antithetic", False))
     if size % groups or (mirrored and (size // groups) % 2):
