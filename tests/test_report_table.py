@@ -108,3 +108,12 @@ def test_answer_measures_get_their_own_table_with_only_the_logged_columns():
     assert "| `size=4` | 0.600 ± 0.141 | 0.0200 ± 0.0141 |" in table
     assert "| `size=8` | - | - |" in table
     assert measures_table(summary_rows(*group_runs([record(0)]))) == ""
+
+
+def test_shares_of_answers_print_in_percent_like_the_exact_column():
+    runs = [record(0), record(1)]
+    runs[0].final_measures = {"transfer_exact": 0.1, "kl": 1.0}
+    runs[1].final_measures = {"transfer_exact": 0.3, "kl": 2.0}
+    table = measures_table(summary_rows(*group_runs(runs)))
+    assert table.splitlines()[0] == "| configuration | second set exact | KL to base (nats/token) |"
+    assert table.splitlines()[2].endswith("| 20 ± 14% | 1.5000 ± 0.7071 |")

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class MeasureLabel:
     """``summary``: the run summary's row; ``column``: a report table's header;
-    ``style``: one value in the summary; ``decimals``: in report tables (mean ± std)."""
+    ``style``: one value in the summary; ``decimals``: in report tables (mean ± std);
+    ``share``: a fraction of the answers, which report tables print in percent."""
 
     summary: str
     column: str
     style: str
     decimals: int
+    share: bool = False
 
 
 #: measures of every task's answers, listed first in report tables
@@ -32,7 +34,7 @@ MODEL_LABELS: dict[str, MeasureLabel] = {
 #: the second held-out set's measure (``task.transfer_path``), checked at the run's start and end
 TRANSFER_LABELS: dict[str, MeasureLabel] = {
     "transfer_exact": MeasureLabel("second held-out set exact (task.transfer_path)", "second set exact",
-                                   "{:.0%}", 2),
+                                   "{:.0%}", 0, share=True),
 }
 #: every task's labels
 COMMON_LABELS: dict[str, MeasureLabel] = {**ANSWER_LABELS, **TRANSFER_LABELS, **MODEL_LABELS}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evosweep.evaluation.measure_labels import MeasureLabel
 from evosweep.report.runs import RunRecord
 from evosweep.tasks.kinds import all_measure_labels
 
@@ -163,8 +164,8 @@ def measures_table(rows: list[Row]) -> str:
     lines = ["| configuration | " + " | ".join(labels[n].column for n in present) + " |",
              "|---|" + "---|" * len(present)]
     for row in rows:
-        cells = [_pm(row.get(f"{MEASURE_PREFIX}{name}_mean", math.nan),
-                     row.get(f"{MEASURE_PREFIX}{name}_std", math.nan), labels[name].decimals)
+        cells = [_measure_cell(row.get(f"{MEASURE_PREFIX}{name}_mean", math.nan),
+                               row.get(f"{MEASURE_PREFIX}{name}_std", math.nan), labels[name])
                  for name in present]
         lines.append(f"| `{row['configuration']}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -199,6 +200,13 @@ def _pm(mean: float, std: float, digits: int = 4) -> str:
     if math.isnan(mean):
         return "-"
     return f"{mean:.{digits}f}" if math.isnan(std) else f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def _measure_cell(mean: float, std: float, label: MeasureLabel) -> str:
+    """``mean ± std`` at the label's decimals; a share of answers in percent (``17 ± 12%``)."""
+    if not label.share or math.isnan(mean):
+        return _pm(mean, std, label.decimals)
+    return _pm(100 * mean, 100 * std, label.decimals) + "%"
 
 
 def _exact(row: Row) -> str:

@@ -26,8 +26,8 @@ COUNTDOWN_MEASURES = TaskMeasures(
     kind="countdown",
     compute=countdown_measures,
     labels={
-        "format": MeasureLabel("held-out answers well formed", "well formed", "{:.0%}", 2),
-        "accuracy": MeasureLabel("held-out answers correct", "correct", "{:.0%}", 2),
+        "format": MeasureLabel("held-out answers well formed", "well formed", "{:.0%}", 0, share=True),
+        "accuracy": MeasureLabel("held-out answers correct", "correct", "{:.0%}", 0, share=True),
     },
     headline="format",
 )
