@@ -37,6 +37,14 @@ def transfer_row(base: dict[str, float], measures: dict[str, float], size: int) 
              f"{start} -> {measures[TRANSFER_EXACT]:.0%} of {size} (task.transfer_path)")]
 
 
+def model_row(parts: RunParts) -> str:
+    """The base model and the dtype its frozen weights run in (``model.dtype=auto`` picks
+    bfloat16 on a CPU or GPU that computes it natively, and the numbers differ from float32's)."""
+    model = parts.loaded.settings
+    dtype = str(parts.loaded.model.dtype).removeprefix("torch.")
+    return f"{model.name_or_path}, {dtype} (model.dtype={model.dtype})"
+
+
 def finish_run(settings: RunSettings, output_dir: Path, parts: RunParts, history: list[dict[str, float]],
                base: dict[str, float], tracker: NullTracker, base_answers: list[str] | None = None,
                last_check: CheckedMember | None = None) -> float:
@@ -71,6 +79,7 @@ def finish_run(settings: RunSettings, output_dir: Path, parts: RunParts, history
     population = settings.algorithm.population_size
     rows = [
         ("task / reward", f"{task.name} / {type(settings.reward).__name__}"),
+        ("model", model_row(parts)),
         ("algorithm", f"{settings.algorithm.name}, P={population}, {len(history)} generations"),
         ("train best (first -> last gen)",
          f"{history[0]['fitness/best']:.4f} -> {history[-1]['fitness/best']:.4f}" if history else "-"),

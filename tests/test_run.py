@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import torch
 from conftest import TINY_RUN
 from mlflow.tracking import MlflowClient
@@ -80,6 +82,13 @@ def test_time_limit_stops_after_the_generation_that_crosses_it(compose_config, t
     assert len(checkpoint["history"]) == 1  # 4 generations asked, the first one crossed the limit
     assert checkpoint["final"] == final
     assert (tmp_path / "summary.md").is_file()
+
+
+def test_the_summary_names_the_model_and_the_dtype_it_ran_in(compose_config, tmp_path):
+    run(compose_config(TINY_RUN + ["time_limit_s=0.001"]), tmp_path)
+    summary = (tmp_path / "summary.md").read_text()
+    row = r"^\| model +\| builtin:tiny-gpt2, float32 \(model.dtype=float32\) \|$"
+    assert re.search(row, summary, re.M), summary
 
 
 def test_a_cpu_time_limit_counts_this_process_s_cpu_seconds(compose_config, tmp_path):
