@@ -12,8 +12,9 @@ from evosweep.run import run
 from evosweep.settings.build import build_settings
 from evosweep.state.checkpoint import load_checkpoint
 
-# a reproduction of one setting over seeds, not a comparison
-SINGLE = {"qiu2025_countdown_es"}
+#: experiments of one arm: a replication, or one lever set beside the arms of an earlier
+#: experiment whose results it cites (the same settings, unchanged, in the docs)
+SINGLE = {"qiu2025_countdown_es", "qiu2025_conciseness_600_groups", "es_step_prompt_norm"}
 
 
 @pytest.fixture(scope="module", autouse=True)
