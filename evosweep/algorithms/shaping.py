@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import torch
 
+from evosweep.evaluation.member_groups import group_slices
+
 SHAPINGS = ("centered_rank", "zscore")
 
 
@@ -70,6 +72,5 @@ def shape_per_prompt_in_groups(scores: torch.Tensor, method: str, groups: int = 
     """:func:`shape_per_prompt` within each of ``groups`` equal, contiguous slices of the members
     ``(P, N)`` -> ``(P,)``: with ``task.minibatch_groups`` each group answered its own prompts,
     so column ``j`` compares members only inside a group. One group is :func:`shape_per_prompt`."""
-    if groups < 1 or scores.shape[0] % groups:
-        raise ValueError(f"cannot cut {scores.shape[0]} members into {groups} equal groups")
-    return torch.cat([shape_per_prompt(part, method) for part in scores.chunk(groups, dim=0)])
+    return torch.cat([shape_per_prompt(scores[part], method)
+                      for part in group_slices(scores.shape[0], groups)])
