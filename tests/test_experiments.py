@@ -14,7 +14,12 @@ from evosweep.state.checkpoint import load_checkpoint
 
 #: experiments of one arm: a replication, or one lever set beside the arms of an earlier
 #: experiment whose results it cites (the same settings, unchanged, in the docs)
-SINGLE = {"qiu2025_countdown_es", "qiu2025_conciseness_600_groups", "es_step_prompt_norm"}
+SINGLE = {
+    "qiu2025_countdown_es",
+    "qiu2025_conciseness_600_groups",
+    "qiu2025_conciseness_600_minibatch2",
+    "es_step_prompt_norm",
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
