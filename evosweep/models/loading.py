@@ -11,6 +11,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from evosweep.errors import ConfigError, ModelLoadError
+from evosweep.models.contiguous_head import make_head_input_contiguous
 from evosweep.models.gguf_cache import load_gguf_cached
 from evosweep.models.precision import resolve_dtype
 from evosweep.models.tiny import TINY_BUILDERS, byte_level_tokenizer
@@ -130,6 +131,7 @@ def load_model(settings: ModelSettings, device: str = "cpu") -> LoadedModel:
     tokenizer.padding_side = "left"
     model.requires_grad_(False)
     model.eval().to(device)
+    make_head_input_contiguous(model)  # generation's last-position slice: one matmul, no weight copy
     if model.generation_config is not None:
         model.generation_config.pad_token_id = tokenizer.pad_token_id
     return LoadedModel(model=model, tokenizer=tokenizer, settings=settings)
