@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 import torch
 
-from evosweep.models.contiguous_head import make_head_input_contiguous
+from evosweep.models.contiguous_head import make_head_input_contiguous, output_head
 from evosweep.models.loading import load_model
 from evosweep.settings.model_conf import model_settings
 
@@ -50,3 +50,8 @@ def test_the_hook_is_installed_once_and_skipped_without_a_head(tiny_llama) -> No
     assert make_head_input_contiguous(tiny_llama.model)  # load_model already did it
     assert len(head._forward_pre_hooks) == hooks == 1
     assert not make_head_input_contiguous(torch.nn.Linear(2, 2))
+
+
+def test_output_head_is_the_models_lm_head_or_none(tiny_llama) -> None:
+    assert output_head(tiny_llama.model) is tiny_llama.model.lm_head
+    assert output_head(torch.nn.Linear(2, 2)) is None  # no get_output_embeddings at all

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from evosweep.errors import ConfigError
+from evosweep.models.contiguous_head import output_head
 from evosweep.models.decoder_layers import find_decoder_stack
 
 LEVERS = ("int8", "compile")
@@ -30,8 +31,7 @@ def quantize_frozen_linears(model: nn.Module) -> int:
     except ImportError as error:  # torch.ao.quantization is deprecated upstream
         raise ConfigError("--levers", f"int8 needs torch.ao.quantization, which this torch lacks ({error})") \
             from error
-    output_embeddings = getattr(model, "get_output_embeddings", None)
-    head = output_embeddings() if callable(output_embeddings) else None
+    head = output_head(model)
     names = {name: per_channel_dynamic_qconfig for name, module in model.named_modules()
              if isinstance(module, nn.Linear) and module is not head}
     with warnings.catch_warnings():

@@ -26,11 +26,17 @@ def _contiguous_input(module: nn.Module, args: tuple[object, ...]) -> tuple[obje
     return None
 
 
-def make_head_input_contiguous(model: nn.Module) -> bool:
-    """Hook ``model``'s output head (once); ``False`` when the model has none to hook."""
+def output_head(model: nn.Module) -> nn.Module | None:
+    """``model``'s output head (``get_output_embeddings()``), or ``None`` when it has none."""
     get_head = getattr(model, "get_output_embeddings", None)
     head = get_head() if callable(get_head) else None
-    if not isinstance(head, nn.Module):
+    return head if isinstance(head, nn.Module) else None
+
+
+def make_head_input_contiguous(model: nn.Module) -> bool:
+    """Hook ``model``'s output head (once); ``False`` when the model has none to hook."""
+    head = output_head(model)
+    if head is None:
         return False
     if not getattr(head, HOOK_FLAG, False):
         head.register_forward_pre_hook(_contiguous_input)
