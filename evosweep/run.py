@@ -27,6 +27,7 @@ from evosweep.finish import finish_run
 from evosweep.rewards.lifecycle import RunScopedReward
 from evosweep.settings.build import RunSettings, build_settings, flat_params
 from evosweep.state.checkpoint import capture_rng, restore_rng, resumable_checkpoint, save_checkpoint
+from evosweep.state.folder_lock import folder_lock
 from evosweep.state.relog import log_generation, relog_missing
 from evosweep.tasks.minibatch import TrainBatches
 from evosweep.testing_hooks import kill_point
@@ -49,10 +50,18 @@ def run(cfg: DictConfig, output_dir: Path) -> float:
 
     A checkpoint of the same config in ``output_dir`` is continued (``resume=true``
     or simply rerunning the command); a finished one returns its result at once.
+    Another live run writing ``output_dir`` stops this one before it writes anything
+    (:func:`~evosweep.state.folder_lock.folder_lock`).
     """
-    settings = build_settings(cfg)
+    settings = build_settings(cfg)  # a bad config fails before the folder is touched
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
+    with folder_lock(output_dir):
+        return _run(cfg, settings, output_dir)
+
+
+def _run(cfg: DictConfig, settings: RunSettings, output_dir: Path) -> float:
+    """:func:`run` inside its folder's lock."""
     params = flat_params(cfg)
     checkpoint = resumable_checkpoint(output_dir, params, settings.resume)
     if checkpoint is not None and "final" in checkpoint:
